@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+/**
+ * What a code-location worker publishes to the catalog when it starts: every structural fact the planner,
+ * the CLI and the UI need, and nothing that runs or that is secret (no functions, no resource config values).
+ */
+export const RetryPolicySchema = z.object({
+  maxAttempts: z.number().int().min(1).max(100),
+  initialIntervalMs: z.number().int().min(1),
+  backoffCoefficient: z.number().min(1),
+  maxIntervalMs: z.number().int().min(1).optional(),
+});
+export type RetryPolicy = z.infer<typeof RetryPolicySchema>;
+
+export const AssetNodeSnapshotSchema = z.object({
+  key: z.string(),
+  deps: z.array(z.string()),
+  group: z.string(),
+  kinds: z.array(z.string()),
+  owners: z.array(z.string()),
+  tags: z.record(z.string(), z.string()),
+  description: z.string().optional(),
+  metadata: z.record(z.string(), z.unknown()),
+  codeVersion: z.string().optional(),
+  retry: RetryPolicySchema.optional(),
+  isExternal: z.boolean(),
+  /** JSON Schema of the asset's run config, when it declares one. */
+  configSchema: z.unknown().optional(),
+  resources: z.array(z.string()),
+  codeLocation: z.string(),
+});
+export type AssetNodeSnapshot = z.infer<typeof AssetNodeSnapshotSchema>;
+
+export const LocationSnapshotSchema = z.object({
+  name: z.string(),
+  taskQueue: z.string(),
+  /** Hash of the snapshot's content: a worker that restarts with the same code publishes the same version. */
+  version: z.string(),
+  assets: z.array(AssetNodeSnapshotSchema),
+  resources: z.record(z.string(), z.object({ type: z.string() })),
+});
+export type LocationSnapshot = z.infer<typeof LocationSnapshotSchema>;
+
+/** Task queue of a code location's worker. */
+export function locationTaskQueue(location: string): string {
+  return `cairn-loc-${location}`;
+}
+
+/** The orchestrator's task queue: run workflows and catalog/plan activities. */
+export const ORCHESTRATOR_TASK_QUEUE = 'cairn';
