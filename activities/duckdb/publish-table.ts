@@ -1,0 +1,127 @@
+/**
+ * Atomic publication of a warehouse table: the new contents are written to a staging table next to the target,
+ * then one transaction drops the old table (or view) and renames the staging table into its place. Readers see
+ * the old table or the new one, never a half-written one; a failure drops the staging table and leaves the
+ * published table as it was. Concurrent publications of the same table in one process are applied in turn (the
+ * last one wins).
+ */
+import { randomBytes } from 'node:crypto';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { quoteIdentifier, sql } from '../../definitions/sql';
+import { runQuery, runStatement } from './duckdb-run';
+
+/** A table's schema and name, unquoted. */
+export interface TableName {
+  readonly schema: string;
+  readonly table: string;
+}
+
+/** The staging table handed to a writer: its name parts and the quoted `"schema"."table"` text. */
+export interface StagingTable extends TableName {
+  readonly quoted: string;
+}
+
+/** What a publication reports: `table` is `schema.table`; `columns` in table order. */
+export interface PublishedTable {
+  table: string;
+  rowCount: number;
+  columns: { name: string; type: string }[];
+}
+
+/** Marks staging tables; anything with this infix in its name is a leftover of an interrupted write. */
+export const STAGING_INFIX = '__cairn_staging_';
+
+/** Quoted `"schema"."table"` text. */
+export function quoteTable(name: TableName): string {
+  return `${quoteIdentifier(name.schema)}.${quoteIdentifier(name.table)}`;
+}
+
+/**
+ * Publishes `target` atomically. `fill` must create the staging table (and fill it) and return true, or return
+ * false without creating it when there is nothing to publish: then any previous version of `target` is dropped
+ * (so downstream never reads stale rows) and the report has `rowCount: 0, columns: []`.
+ */
+export async function publishTable(
+  conn: DuckDBConnection,
+  target: TableName,
+  fill: (staging: StagingTable) => Promise<boolean>,
+): Promise<PublishedTable> {
+  await serialized(() => runStatement(conn, `create schema if not exists ${quoteIdentifier(target.schema)}`));
+  const stagingName = `${target.table}${STAGING_INFIX}${randomBytes(6).toString('hex')}`;
+  const staging: StagingTable = {
+    schema: target.schema,
+    table: stagingName,
+    quoted: quoteTable({ schema: target.schema, table: stagingName }),
+  };
+  try {
+    const created = await fill(staging);
+    return await serialized(() =>
+      inTransaction(conn, async () => {
+        await dropObject(conn, target);
+        if (!created) return { table: `${target.schema}.${target.table}`, rowCount: 0, columns: [] };
+        await runStatement(conn, `alter table ${staging.quoted} rename to ${quoteIdentifier(target.table)}`);
+        return describeTable(conn, target);
+      }),
+    );
+  } catch (err) {
+    await runStatement(conn, `drop table if exists ${staging.quoted}`).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Row count and columns of an existing table. */
+export async function describeTable(conn: DuckDBConnection, name: TableName): Promise<PublishedTable> {
+  const [count] = await runQuery<{ n: number }>(conn, `select count(*) as n from ${quoteTable(name)}`);
+  const columns = await runQuery<{ name: string; type: string }>(
+    conn,
+    sql`select column_name as name, data_type as type from information_schema.columns
+        where table_catalog = current_database() and table_schema = ${name.schema} and table_name = ${name.table}
+        order by ordinal_position`,
+  );
+  return { table: `${name.schema}.${name.table}`, rowCount: Number(count?.n ?? 0), columns };
+}
+
+/** The table or view named `name` (matched case-insensitively, as DuckDB resolves names), if any. */
+export async function findObject(
+  conn: DuckDBConnection,
+  name: TableName,
+): Promise<{ table: TableName; isView: boolean } | undefined> {
+  const [row] = await runQuery<{ schema: string; table: string; type: string }>(
+    conn,
+    sql`select table_schema as schema, table_name as table, table_type as type from information_schema.tables
+        where table_catalog = current_database() and lower(table_schema) = lower(${name.schema})
+          and lower(table_name) = lower(${name.table})`,
+  );
+  return row ? { table: { schema: row.schema, table: row.table }, isView: row.type === 'VIEW' } : undefined;
+}
+
+async function dropObject(conn: DuckDBConnection, name: TableName): Promise<void> {
+  const existing = await findObject(conn, name);
+  if (!existing) return;
+  await runStatement(conn, `drop ${existing.isView ? 'view' : 'table'} ${quoteTable(existing.table)}`);
+}
+
+let catalogChanges: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs catalog changes (schema creation, the swap) one at a time in this process: DuckDB fails concurrent
+ * transactions that create or drop the same catalog entry ("write-write conflict"). They are short; the slow
+ * part, filling the staging table, runs concurrently.
+ */
+function serialized<T>(fn: () => Promise<T>): Promise<T> {
+  const result = catalogChanges.then(fn);
+  catalogChanges = result.catch(() => undefined);
+  return result;
+}
+
+async function inTransaction<T>(conn: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
+  await runStatement(conn, 'begin transaction');
+  try {
+    const result = await fn();
+    await runStatement(conn, 'commit');
+    return result;
+  } catch (err) {
+    await runStatement(conn, 'rollback').catch(() => undefined);
+    throw err;
+  }
+}

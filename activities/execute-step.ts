@@ -1,0 +1,107 @@
+import type { z } from 'zod';
+import type { AssetDefinition, MaterializeContext, StepLogger } from '../definitions/asset';
+import { CairnError, ErrorCodes } from '../definitions/errors';
+import type { IOManager } from './io-manager';
+import type { LogLine } from './catalog/catalog-store';
+
+export interface ExecuteStepOptions {
+  runId: string;
+  attempt: number;
+  config?: unknown;
+  resources: Record<string, unknown>;
+  io: IOManager;
+  signal: AbortSignal;
+  heartbeat(details?: unknown): void;
+  /** Where log lines go besides the returned list (the worker's stdout). */
+  echo?: (line: LogLine, assetKey: string) => void;
+  /** Heartbeat this often while user code runs, so cancellation reaches steps that never heartbeat. */
+  heartbeatEveryMs?: number;
+}
+
+export interface ExecuteStepResult {
+  metadata: Record<string, unknown>;
+  logs: LogLine[];
+  durationMs: number;
+}
+
+/** An error thrown by user code, with the log lines written before it, so they are kept with the run. */
+export class StepError extends Error {
+  override readonly name = 'StepError';
+  constructor(
+    readonly original: unknown,
+    readonly logs: LogLine[],
+  ) {
+    super(original instanceof Error ? original.message : String(original));
+  }
+}
+
+/** Validates run config against the asset's zod schema; the message names every bad field. */
+export function parseConfig(a: AssetDefinition<any>, raw: unknown): unknown {
+  if (!a.config) return raw ?? {};
+  const result = (a.config as z.ZodType).safeParse(raw ?? {});
+  if (result.success) return result.data;
+  const fields = result.error.issues.map((i) => `config field '${i.path.join('.') || '(root)'}': ${i.message}`).join('; ');
+  throw new CairnError(ErrorCodes.InvalidConfig, `asset '${a.key}': invalid run config: ${fields}`, a.key);
+}
+
+/**
+ * Runs one asset's user function: validates config, loads inputs, builds the context, runs `materialize`,
+ * hands the result to the IO manager. The same code runs inside a Temporal activity and in
+ * `materializeInProcess`.
+ */
+export async function executeStep(a: AssetDefinition<any>, opts: ExecuteStepOptions): Promise<ExecuteStepResult> {
+  const started = Date.now();
+  const logs: LogLine[] = [];
+  const push = (level: LogLine['level'], message: string): void => {
+    const line: LogLine = { seq: logs.length, level, message: String(message), at: new Date().toISOString() };
+    logs.push(line);
+    opts.echo?.(line, a.key);
+  };
+  const log: StepLogger = {
+    debug: (m) => push('debug', m),
+    info: (m) => push('info', m),
+    warn: (m) => push('warn', m),
+    error: (m) => push('error', m),
+  };
+  const extra: Record<string, unknown> = {};
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    if (!a.materialize) throw new CairnError(ErrorCodes.InvalidDefinition, `asset '${a.key}' is external: Cairn does not materialize it`, a.key);
+    const config = parseConfig(a, opts.config);
+    const ins: Record<string, unknown> = {};
+    for (const [name, spec] of Object.entries(a.ins)) ins[name] = await opts.io.loadInput(spec.key, spec.load);
+    const resources = Object.fromEntries(a.resources.map((r) => [r, opts.resources[r]]));
+    const ctx: MaterializeContext = {
+      ...resources,
+      runId: opts.runId,
+      assetKey: a.key,
+      attempt: opts.attempt,
+      log,
+      config,
+      ins,
+      resources,
+      signal: opts.signal,
+      addMetadata: (entries) => Object.assign(extra, entries),
+      heartbeat: (details) => opts.heartbeat(details),
+    };
+    if (opts.heartbeatEveryMs) timer = setInterval(() => opts.heartbeat(), opts.heartbeatEveryMs);
+    const value = await raceAbort(Promise.resolve(a.materialize(ctx)), opts.signal);
+    const stored = await opts.io.handleOutput({ assetKey: a.key, runId: opts.runId }, value);
+    return { metadata: { ...stored.metadata, ...extra }, logs, durationMs: Date.now() - started };
+  } catch (err) {
+    if (!(err instanceof CairnError) || err.code !== ErrorCodes.InvalidConfig) push('error', err instanceof Error ? (err.stack ?? err.message) : String(err));
+    throw new StepError(err, logs);
+  } finally {
+    if (timer) clearInterval(timer);
+  }
+}
+
+/** Settles as soon as the signal aborts, even if user code ignores it. */
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason ?? new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}

@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import type { AssetDefinition } from '../definitions/asset';
+import { codeLocation, isCodeLocation, type CodeLocationDefinition } from '../definitions/code-location';
+import { CairnErrors } from '../definitions/errors';
+import { downstreamSteps, planRun } from '../definitions/plan';
+import { locationSnapshot } from '../definitions/to-snapshot';
+import { validateLocation } from '../definitions/validate';
+import { DuckDBIOManager, DuckDBResource } from './duckdb';
+import { executeStep, StepError } from './execute-step';
+import { isIOManager, type IOManager } from './io-manager';
+import type { RunSummary, StepReport } from './types';
+
+export interface InProcessOptions {
+  resources?: Record<string, unknown>;
+  /** Default `*`. */
+  selection?: string;
+  /** Run config per asset key. */
+  config?: Record<string, unknown>;
+  /** Where values go: an IO manager, else DuckDB tables (in memory unless `warehousePath` is given). */
+  io?: IOManager;
+  warehousePath?: string;
+}
+
+export interface InProcessResult extends RunSummary {
+  assets: (StepReport & { metadata?: Record<string, unknown> })[];
+}
+
+/**
+ * Runs assets in this process with the same step code as a worker, without Temporal: for users' own tests.
+ * Steps run one at a time in topological order; a failed step skips its downstream.
+ * @example
+ * const result = await materializeInProcess([orders, revenue], { resources: { warehouse: duckdb({ path: ':memory:' }) } });
+ * assert.equal(result.status, 'succeeded');
+ */
+export async function materializeInProcess(assets: readonly AssetDefinition<any>[] | CodeLocationDefinition, opts: InProcessOptions = {}): Promise<InProcessResult> {
+  const location = isCodeLocation(assets) ? codeLocation({ name: assets.name, assets: assets.assets, resources: { ...assets.resources, ...(opts.resources ?? {}) } }) : codeLocation({ name: 'in-process', assets, resources: opts.resources ?? {} });
+  const problems = validateLocation(location, 'materializeInProcess');
+  if (problems.length > 0) throw new CairnErrors(problems);
+  const plan = planRun([locationSnapshot(location)], opts.selection ?? '*');
+  const byKey = new Map(location.assets.map((a) => [a.key, a]));
+
+  let owned: DuckDBResource | undefined;
+  let io = opts.io ?? (isIOManager(location.resources.io) ? location.resources.io : undefined);
+  if (!io) {
+    const existing = Object.values(location.resources).find((r): r is DuckDBResource => r instanceof DuckDBResource);
+    if (!existing) owned = new DuckDBResource({ path: opts.warehousePath ?? ':memory:' });
+    io = new DuckDBIOManager(existing ?? (owned as DuckDBResource));
+  }
+  const runId = `in-process-${randomUUID()}`;
+  const reports: InProcessResult['assets'] = plan.steps.map((s) => ({ key: s.key, status: 'skipped' }));
+  const done = new Set<number>();
+  try {
+    for (const [i, step] of plan.steps.entries()) {
+      if (done.has(i)) continue;
+      done.add(i);
+      const a = byKey.get(step.key) as AssetDefinition<any>;
+      try {
+        const result = await executeStep(a, { runId, attempt: 1, config: opts.config?.[step.key], resources: location.resources as Record<string, unknown>, io, signal: new AbortController().signal, heartbeat: () => undefined });
+        reports[i] = { key: step.key, status: 'materialized', metadata: result.metadata };
+      } catch (err) {
+        const message = err instanceof StepError ? err.message : String(err);
+        reports[i] = { key: step.key, status: 'failed', error: message };
+        for (const d of downstreamSteps(plan, i)) {
+          if (!done.has(d)) {
+            done.add(d);
+            reports[d] = { key: plan.steps[d]?.key ?? '', status: 'skipped', error: `skipped: upstream '${step.key}' failed` };
+          }
+        }
+      }
+    }
+  } finally {
+    await owned?.close();
+  }
+  return { runId, workflowId: '', status: reports.some((r) => r.status === 'failed') ? 'failed' : 'succeeded', assets: reports };
+}

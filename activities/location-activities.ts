@@ -1,0 +1,90 @@
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import type { AssetDefinition } from '../definitions/asset';
+import type { CodeLocationDefinition } from '../definitions/code-location';
+import { CairnError, ErrorCodes, NonRetryableError } from '../definitions/errors';
+import type { CatalogStore, LogLine } from './catalog/catalog-store';
+import { executeStep, StepError } from './execute-step';
+import type { IOManager } from './io-manager';
+import type { LocationActivities, StepInput, StepOutput } from './types';
+
+export interface LocationActivityDeps {
+  location: CodeLocationDefinition;
+  catalog: CatalogStore;
+  io: IOManager;
+  resources: Record<string, unknown>;
+  echo?: (line: LogLine, assetKey: string) => void;
+}
+
+/** Errors that another attempt cannot fix. */
+const NON_RETRYABLE_CODES = new Set<string>([ErrorCodes.InvalidConfig, ErrorCodes.MissingResource, ErrorCodes.InvalidDefinition]);
+
+const MAX_RETURNED_METADATA_BYTES = 4096;
+
+/** What goes back into workflow history: small. The full metadata is in the catalog. */
+function smallMetadata(metadata: Record<string, unknown>): Record<string, unknown> {
+  if (JSON.stringify(metadata).length <= MAX_RETURNED_METADATA_BYTES) return metadata;
+  return Object.fromEntries(Object.entries(metadata).filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v)).map(([k, v]) => [k, typeof v === 'string' ? v.slice(0, 200) : v]));
+}
+
+/** Converts what a step threw into the failure Temporal records, deciding whether it is retryable. */
+export function toStepFailure(assetKey: string, err: unknown): Error {
+  if (err instanceof CancelledFailure || err instanceof ApplicationFailure) return err;
+  if (err instanceof CairnError) {
+    return NON_RETRYABLE_CODES.has(err.code) ? ApplicationFailure.nonRetryable(err.message, err.code) : ApplicationFailure.retryable(err.message, err.code);
+  }
+  if (err instanceof NonRetryableError) return ApplicationFailure.nonRetryable(err.message, 'NonRetryableError');
+  const e = err instanceof Error ? err : new Error(String(err));
+  const failure = ApplicationFailure.retryable(e.message || `asset '${assetKey}' failed`, e.name || 'Error');
+  if (e.stack) failure.stack = e.stack;
+  return failure;
+}
+
+/**
+ * The code-location worker's activities. `materializeStep` runs the asset's function, stores its value via the
+ * IO manager, and records the materialization in the catalog keyed by (run, asset, partition), so a retried
+ * activity updates the same row instead of adding a second one.
+ */
+export function createLocationActivities(deps: LocationActivityDeps): LocationActivities {
+  const byKey = new Map<string, AssetDefinition<any>>(deps.location.assets.map((a) => [a.key, a]));
+  return {
+    async materializeStep(input: StepInput): Promise<StepOutput> {
+      const ctx = Context.current();
+      const a = byKey.get(input.assetKey);
+      if (!a) {
+        throw ApplicationFailure.nonRetryable(`asset '${input.assetKey}' is not defined in code location '${deps.location.name}'; restart its worker so the published definitions match the code`, 'UNKNOWN_ASSET');
+      }
+      const attempt = ctx.info.attempt;
+      try {
+        const result = await executeStep(a, {
+          runId: input.runId,
+          attempt,
+          config: input.config,
+          resources: deps.resources,
+          io: deps.io,
+          signal: ctx.cancellationSignal,
+          heartbeat: (d) => ctx.heartbeat(d),
+          heartbeatEveryMs: 5000,
+          ...(deps.echo ? { echo: deps.echo } : {}),
+        });
+        await deps.catalog.recordMaterialization({
+          runId: input.runId,
+          assetKey: a.key,
+          partition: null,
+          attempt,
+          metadata: result.metadata,
+          ...(a.codeVersion !== undefined ? { codeVersion: a.codeVersion } : {}),
+          at: new Date().toISOString(),
+          codeLocation: deps.location.name,
+        });
+        await deps.catalog.appendLogs(input.runId, a.key, attempt, result.logs);
+        return { assetKey: a.key, metadata: smallMetadata(result.metadata), durationMs: result.durationMs };
+      } catch (err) {
+        if (err instanceof StepError) {
+          await deps.catalog.appendLogs(input.runId, a.key, attempt, err.logs).catch(() => undefined);
+          throw toStepFailure(a.key, err.original);
+        }
+        throw toStepFailure(a.key, err);
+      }
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import type { CatalogStore } from '../activities/catalog/catalog-store';
+import { openCatalog } from '../activities/catalog/open-catalog';
+import { resolveSettings, type Settings } from '../workers/settings';
+import { findWorkspaceFile, loadWorkspace, readWorkspaceFile, type LoadedWorkspace } from '../workers/workspace-loader';
+import { dirname } from 'node:path';
+import { CliExit, Exit, printProblems } from './errors';
+
+export interface GlobalOptions {
+  workspace?: string;
+}
+
+/** Loads the workspace and its modules; every problem is printed and the command ends with exit code 2. */
+export async function loadValidWorkspace(opts: GlobalOptions): Promise<LoadedWorkspace & { settings: Settings }> {
+  const ws = await loadWorkspace(opts.workspace);
+  if (ws.problems.length > 0) {
+    printProblems(ws.problems);
+    throw new CliExit(Exit.badInput, `workspace ${ws.file} has problems; fix them and run again (\`cairn check\` lists them)`);
+  }
+  return { ...ws, settings: resolveSettings(ws.root, ws.config) };
+}
+
+/** Settings from the workspace file alone, without importing code-location modules. */
+export function settingsOnly(opts: GlobalOptions): Settings {
+  const file = findWorkspaceFile(opts.workspace);
+  return resolveSettings(dirname(file), readWorkspaceFile(file));
+}
+
+export async function withCatalog<T>(settings: Settings, fn: (catalog: CatalogStore) => Promise<T>): Promise<T> {
+  const catalog = await openCatalog({ url: settings.catalogUrl, root: settings.root });
+  try {
+    return await fn(catalog);
+  } finally {
+    await catalog.close();
+  }
+}

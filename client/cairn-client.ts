@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import type { RunSummary } from '../activities/types';
+import { ORCHESTRATOR_TASK_QUEUE } from '../definitions/snapshot';
+import { runStatusQuery, type RunStatusView } from '../workflows/messages';
+import type { MaterializeAssetsInput } from '../workflows/materialize-assets';
+
+export type { MaterializeAssetsInput, RunStatusView };
+
+/** A run's handle plus the ids a user needs to find it in the Temporal UI. */
+export interface RunHandle {
+  workflowId: string;
+  runId: string;
+  handle: WorkflowHandle;
+}
+
+export function newRunWorkflowId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return `cairn-run-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/** A typed wrapper over @temporalio/client for starting, watching and reading runs. */
+export class CairnClient {
+  private constructor(
+    readonly client: Client,
+    private readonly connection: Connection,
+    readonly taskQueue: string,
+  ) {}
+
+  static async connect(opts: { address: string; namespace: string; taskQueue?: string }): Promise<CairnClient> {
+    const connection = await Connection.connect({ address: opts.address, connectTimeout: 3000 });
+    return new CairnClient(new Client({ connection, namespace: opts.namespace }), connection, opts.taskQueue ?? ORCHESTRATOR_TASK_QUEUE);
+  }
+
+  async startRun(input: MaterializeAssetsInput, opts: { workflowId?: string } = {}): Promise<RunHandle> {
+    const workflowId = opts.workflowId ?? newRunWorkflowId();
+    const handle = await this.client.workflow.start('materializeAssets', { taskQueue: this.taskQueue, workflowId, args: [input] });
+    return { workflowId, runId: handle.firstExecutionRunId, handle };
+  }
+
+  async status(handle: WorkflowHandle): Promise<RunStatusView | undefined> {
+    try {
+      return await handle.query(runStatusQuery);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Waits for the run and returns its summary whether it succeeded, failed or was canceled. */
+  async result(run: RunHandle): Promise<RunSummary> {
+    try {
+      return (await run.handle.result()) as RunSummary;
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) {
+        const cause = err.cause;
+        if (cause instanceof ApplicationFailure && cause.type === 'RUN_FAILED' && cause.details?.[0]) return cause.details[0] as RunSummary;
+        if (cause instanceof CancelledFailure) {
+          const view = await this.status(run.handle);
+          return {
+            runId: run.runId,
+            workflowId: run.workflowId,
+            status: 'canceled',
+            assets: (view?.steps ?? []).map((s) => ({ key: s.key, status: s.status === 'materialized' || s.status === 'failed' ? s.status : 'skipped', ...(s.error ? { error: s.error } : {}) })),
+          };
+        }
+        throw new RunStartError(cause?.message ?? err.message, cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined);
+      }
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+}
+
+/** The run failed before it ran any step (bad selection, no definitions published). */
+export class RunStartError extends Error {
+  override readonly name = 'RunStartError';
+  constructor(
+    message: string,
+    readonly type?: string,
+  ) {
+    super(message);
+  }
+}

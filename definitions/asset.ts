@@ -1,0 +1,192 @@
+import type { z } from 'zod';
+import { CairnError, ErrorCodes } from './errors';
+import type { RetryPolicy } from './snapshot';
+import type { SqlFragment } from './sql';
+
+/** Anything that names an asset: its key, or the definition itself. */
+export type AssetRef = string | { readonly key: string };
+
+/** What a step's user function receives. Resources are also spread onto the context by name. */
+export interface MaterializeContext<Config = unknown> {
+  readonly runId: string;
+  readonly assetKey: string;
+  /** 1-based attempt number of this step (retries increment it). */
+  readonly attempt: number;
+  /** Lines are kept with the run in the catalog (`cairn logs`), not only printed by the worker. */
+  readonly log: StepLogger;
+  readonly config: Config;
+  /** Loaded upstream values, by the names given in `ins`. */
+  readonly ins: Record<string, unknown>;
+  readonly resources: Record<string, unknown>;
+  /** Aborted when the run is cancelled: hand it to fetch, child processes and drivers. */
+  readonly signal: AbortSignal;
+  /** Attach metadata to this materialization (merged over what the IO manager records). */
+  addMetadata(entries: Record<string, unknown>): void;
+  /** Tell Temporal this long step is alive; cancellation is only delivered through heartbeats. */
+  heartbeat(details?: unknown): void;
+  readonly [resource: string]: unknown;
+}
+
+export interface StepLogger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** What `materialize` may return: rows, batches of rows, a SQL relation kept in the warehouse, or nothing. */
+export type MaterializeResult =
+  | void
+  | undefined
+  | null
+  | readonly Record<string, unknown>[]
+  | AsyncIterable<readonly Record<string, unknown>[]>
+  | SqlFragment
+  | unknown;
+
+/** How an input is handed to `materialize`: a relation to query (default) or loaded rows. */
+export type InputSpec = AssetRef | { readonly asset: AssetRef; readonly load?: 'relation' | 'rows' };
+
+export interface RetryOptions {
+  /** Total attempts including the first. Default 3. */
+  maxAttempts?: number;
+  /** Milliseconds before the first retry. Default 1000. */
+  initialIntervalMs?: number;
+  backoffCoefficient?: number;
+  maxIntervalMs?: number;
+}
+
+export interface AssetOptions<Config = unknown> {
+  key: string;
+  deps?: readonly AssetRef[];
+  ins?: Readonly<Record<string, InputSpec>>;
+  group?: string;
+  kinds?: readonly string[];
+  owners?: readonly string[];
+  tags?: Readonly<Record<string, string>>;
+  description?: string;
+  metadata?: Readonly<Record<string, unknown>>;
+  codeVersion?: string;
+  retry?: RetryOptions;
+  /** A zod schema for run config (`cairn materialize --config`); validated in the worker before the step runs. */
+  config?: z.ZodType<Config>;
+  /** Names of code-location resources this asset uses. */
+  resources?: readonly string[];
+  materialize: (ctx: MaterializeContext<Config>) => Promise<MaterializeResult> | MaterializeResult;
+}
+
+export interface AssetDefinition<Config = unknown> {
+  readonly kind: 'asset';
+  readonly key: string;
+  readonly deps: readonly string[];
+  readonly ins: Readonly<Record<string, { key: string; load: 'relation' | 'rows' }>>;
+  readonly group: string;
+  readonly kinds: readonly string[];
+  readonly owners: readonly string[];
+  readonly tags: Readonly<Record<string, string>>;
+  readonly description?: string;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly codeVersion?: string;
+  readonly retry: RetryPolicy;
+  readonly config?: z.ZodType<Config>;
+  readonly resources: readonly string[];
+  readonly isExternal: boolean;
+  readonly materialize?: (ctx: MaterializeContext<Config>) => Promise<MaterializeResult> | MaterializeResult;
+}
+
+export type ExternalAssetOptions = Omit<AssetOptions, 'materialize' | 'ins' | 'retry' | 'config' | 'resources' | 'codeVersion'>;
+
+export const DEFAULT_GROUP = 'default';
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, initialIntervalMs: 1000, backoffCoefficient: 2 };
+
+/** Names that the step context uses itself; a resource may not take them. */
+export const RESERVED_CONTEXT_NAMES = new Set(['runId', 'assetKey', 'attempt', 'log', 'config', 'ins', 'resources', 'signal', 'addMetadata', 'heartbeat']);
+
+export function refKey(ref: AssetRef): string {
+  return typeof ref === 'string' ? ref : ref.key;
+}
+
+function normalizeRetry(retry: RetryOptions | undefined): RetryPolicy {
+  return {
+    maxAttempts: retry?.maxAttempts ?? DEFAULT_RETRY.maxAttempts,
+    initialIntervalMs: retry?.initialIntervalMs ?? DEFAULT_RETRY.initialIntervalMs,
+    backoffCoefficient: retry?.backoffCoefficient ?? DEFAULT_RETRY.backoffCoefficient,
+    ...(retry?.maxIntervalMs !== undefined ? { maxIntervalMs: retry.maxIntervalMs } : {}),
+  };
+}
+
+function normalizeIns(ins: AssetOptions['ins']): AssetDefinition['ins'] {
+  const out: Record<string, { key: string; load: 'relation' | 'rows' }> = {};
+  for (const [name, spec] of Object.entries(ins ?? {})) {
+    if (typeof spec === 'object' && spec !== null && 'asset' in spec) out[name] = { key: refKey(spec.asset), load: spec.load ?? 'relation' };
+    else out[name] = { key: refKey(spec as AssetRef), load: 'relation' };
+  }
+  return out;
+}
+
+/**
+ * Declares an asset: a persistent data object that Cairn materializes by calling `materialize`.
+ * Declaring never throws for a bad key, retry or config schema: validation (`cairn check`, worker start)
+ * reports every problem of the workspace at once, each naming its asset and file.
+ * @example
+ * export const orders = asset({
+ *   key: 'staging/orders',
+ *   ins: { raw: 'raw/shop/orders' },
+ *   group: 'staging',
+ *   kinds: ['duckdb', 'sql'],
+ *   resources: ['warehouse'],
+ *   materialize: ({ warehouse, ins }) => warehouse.sql`select * from ${ins.raw} where amount > 0`,
+ * });
+ */
+export function asset<Config = unknown>(options: AssetOptions<Config>): AssetDefinition<Config> {
+  if (typeof options !== 'object' || options === null) {
+    throw new CairnError(ErrorCodes.InvalidDefinition, 'asset() takes an options object: asset({ key, materialize, ... })');
+  }
+  const ins = normalizeIns(options.ins);
+  const deps = [...new Set([...(options.deps ?? []).map(refKey), ...Object.values(ins).map((i) => i.key)])];
+  return {
+    kind: 'asset',
+    key: options.key,
+    deps,
+    ins,
+    group: options.group ?? DEFAULT_GROUP,
+    kinds: [...(options.kinds ?? [])],
+    owners: [...(options.owners ?? [])],
+    tags: { ...(options.tags ?? {}) },
+    ...(options.description !== undefined ? { description: options.description } : {}),
+    metadata: { ...(options.metadata ?? {}) },
+    ...(options.codeVersion !== undefined ? { codeVersion: options.codeVersion } : {}),
+    retry: normalizeRetry(options.retry),
+    ...(options.config !== undefined ? { config: options.config } : {}),
+    resources: [...(options.resources ?? [])],
+    isExternal: false,
+    materialize: options.materialize,
+  };
+}
+
+/**
+ * Declares an asset that Cairn tracks but does not produce: a table landed by Fivetran, a partner's file.
+ * It appears in the graph and lineage, can be a dependency, and is never a step of a run.
+ * @example
+ * export const payments = externalAsset({ key: 'raw/stripe/payments', group: 'ingestion', kinds: ['fivetran'] });
+ */
+export function externalAsset(options: ExternalAssetOptions): AssetDefinition {
+  if (typeof options !== 'object' || options === null) {
+    throw new CairnError(ErrorCodes.InvalidDefinition, 'externalAsset() takes an options object: externalAsset({ key, ... })');
+  }
+  return {
+    kind: 'asset',
+    key: options.key,
+    deps: (options.deps ?? []).map(refKey),
+    ins: {},
+    group: options.group ?? DEFAULT_GROUP,
+    kinds: [...(options.kinds ?? [])],
+    owners: [...(options.owners ?? [])],
+    tags: { ...(options.tags ?? {}) },
+    ...(options.description !== undefined ? { description: options.description } : {}),
+    metadata: { ...(options.metadata ?? {}) },
+    retry: DEFAULT_RETRY,
+    resources: [],
+    isExternal: true,
+  };
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import type { AssetDefinition } from './asset';
+import { resourceType, type CodeLocationDefinition } from './code-location';
+import { fnv1a64, stableStringify } from './hash';
+import { locationTaskQueue, type AssetNodeSnapshot, type LocationSnapshot } from './snapshot';
+
+function assetSnapshot(a: AssetDefinition<any>, location: string): AssetNodeSnapshot {
+  let configSchema: unknown;
+  if (a.config) {
+    try {
+      configSchema = z.toJSONSchema(a.config as z.ZodType);
+    } catch {
+      configSchema = undefined; // validation reports it; the snapshot stays publishable
+    }
+  }
+  return {
+    key: a.key,
+    deps: [...a.deps],
+    group: a.group,
+    kinds: [...a.kinds],
+    owners: [...a.owners],
+    tags: { ...a.tags },
+    ...(a.description !== undefined ? { description: a.description } : {}),
+    metadata: JSON.parse(JSON.stringify(a.metadata ?? {})) as Record<string, unknown>,
+    ...(a.codeVersion !== undefined ? { codeVersion: a.codeVersion } : {}),
+    ...(a.isExternal ? {} : { retry: a.retry }),
+    isExternal: a.isExternal,
+    ...(configSchema !== undefined ? { configSchema } : {}),
+    resources: [...a.resources],
+    codeLocation: location,
+  };
+}
+
+/** The publishable, function-free and secret-free description of a code location. */
+export function locationSnapshot(location: CodeLocationDefinition): LocationSnapshot {
+  const assets = location.assets.map((a) => assetSnapshot(a, location.name)).sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  const resources = Object.fromEntries(Object.entries(location.resources).map(([name, r]) => [name, { type: resourceType(r) }]));
+  const body = { name: location.name, taskQueue: locationTaskQueue(location.name), assets, resources };
+  return { ...body, version: fnv1a64(stableStringify(body)) };
+}

@@ -1,0 +1,10 @@
+/**
+ * Cairn's public API: what code locations and users' tests import as `cairn`.
+ * @example
+ * import { asset, codeLocation, duckdb } from 'cairn';
+ */
+export * from './definitions/index';
+export { duckdb, DuckDBResource, DuckDBIOManager, type TableInput } from './activities/duckdb';
+export { materializeInProcess, type InProcessOptions, type InProcessResult } from './activities/in-process';
+export type { IOManager } from './activities/io-manager';
+export type { RunSummary, StepReport } from './activities/types';

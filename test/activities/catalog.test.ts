@@ -1,0 +1,130 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CATALOG_URL_ENV, SqliteCatalogStore, openCatalog } from '../../activities/catalog';
+import { CairnError } from '../../definitions/errors';
+import { catalogConformance } from './catalog-conformance';
+
+const dir = mkdtempSync(join(tmpdir(), 'cairn-catalog-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+catalogConformance('SQLite', () => SqliteCatalogStore.open(join(dir, 'conformance', 'catalog.db')));
+
+/** Opens a catalog with `CAIRN_CATALOG_URL` set to `value` (or unset), restoring the variable afterwards. */
+async function withEnv<T>(value: string | undefined, fn: () => Promise<T>): Promise<T> {
+  const saved = process.env[CATALOG_URL_ENV];
+  if (value === undefined) delete process.env[CATALOG_URL_ENV];
+  else process.env[CATALOG_URL_ENV] = value;
+  try {
+    return await fn();
+  } finally {
+    if (saved === undefined) delete process.env[CATALOG_URL_ENV];
+    else process.env[CATALOG_URL_ENV] = saved;
+  }
+}
+
+describe('openCatalog', () => {
+  test('without a URL it opens .cairn/catalog.db under the workspace root', async () => {
+    const root = join(dir, 'default-root');
+    const store = await withEnv(undefined, () => openCatalog({ root }));
+    await store.close();
+    assert.ok(existsSync(join(root, '.cairn', 'catalog.db')));
+  });
+
+  test('without a URL it honours CAIRN_CATALOG_URL', async () => {
+    const root = join(dir, 'env-root');
+    const store = await withEnv('sqlite:from-env/catalog.db', () => openCatalog({ root }));
+    await store.close();
+    assert.ok(existsSync(join(root, 'from-env', 'catalog.db')));
+    assert.ok(!existsSync(join(root, '.cairn', 'catalog.db')));
+  });
+
+  test('an explicit sqlite: URL or plain path wins over the environment', async () => {
+    const root = join(dir, 'explicit-root');
+    await withEnv('sqlite:ignored.db', async () => {
+      await (await openCatalog({ root, url: 'sqlite:relative/catalog.db' })).close();
+      await (await openCatalog({ root, url: join(dir, 'absolute', 'catalog.db') })).close();
+    });
+    assert.ok(existsSync(join(root, 'relative', 'catalog.db')));
+    assert.ok(existsSync(join(dir, 'absolute', 'catalog.db')));
+    assert.ok(!existsSync(join(root, 'ignored.db')));
+  });
+
+  test('a postgres:// URL is rejected because PostgreSQL is not yet supported', async () => {
+    await assert.rejects(
+      openCatalog({ root: dir, url: 'postgres://cairn:secret@localhost:5432/cairn' }),
+      (err: unknown) =>
+        err instanceof CairnError && /PostgreSQL/.test(err.message) && /not yet supported/.test(err.message) && !err.message.includes('secret'),
+    );
+  });
+});
+
+/** A child process that opens the catalog, waits for "go" on stdin, then records 200 materializations. */
+const WRITER = `
+import { SqliteCatalogStore } from ${JSON.stringify(pathToFileURL(join(import.meta.dirname, '../../activities/catalog/sqlite-store.ts')).href)};
+const [path, label] = process.argv.slice(2);
+const store = await SqliteCatalogStore.open(path);
+process.stdout.write('ready\\n');
+await new Promise((resolve) => process.stdin.once('data', resolve));
+let inserted = 0;
+for (let i = 0; i < 200; i++) {
+  const r = await store.recordMaterialization({
+    runId: 'run-' + label, assetKey: 'asset/' + (i % 20), partition: 'p' + i, attempt: 1,
+    metadata: { i, label }, at: new Date().toISOString(),
+  });
+  if (r.inserted) inserted++;
+}
+await store.close();
+process.stdout.write('done ' + inserted + '\\n');
+process.stdin.destroy();
+`;
+
+interface ChildResult { code: number | null; stdout: string; stderr: string }
+
+describe('SQLite catalog across processes', () => {
+  test('two processes writing 200 materializations each to one file store exactly 400 rows without SQLITE_BUSY', { timeout: 120_000 }, async () => {
+    const work = mkdtempSync(join(dir, 'concurrent-'));
+    const script = join(work, 'writer.mts');
+    writeFileSync(script, WRITER);
+    const dbPath = join(work, 'catalog.db');
+    let ready = 0;
+    const children = ['one', 'two'].map((label) =>
+      spawn(process.execPath, ['--import', 'tsx', script, dbPath, label], { cwd: join(import.meta.dirname, '..', '..'), stdio: ['pipe', 'pipe', 'pipe'] }),
+    );
+    const results = children.map(
+      (child) =>
+        new Promise<ChildResult>((resolve, reject) => {
+          let stdout = '';
+          let stderr = '';
+          child.stdout.on('data', (chunk: Buffer) => {
+            const wasReady = stdout.includes('ready');
+            stdout += chunk.toString();
+            if (!wasReady && stdout.includes('ready') && ++ready === children.length) {
+              for (const c of children) c.stdin.write('go\n');
+            }
+          });
+          child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+          child.on('error', reject);
+          child.on('close', (code) => resolve({ code, stdout, stderr }));
+        }),
+    );
+    const outcomes = await Promise.all(results);
+    for (const o of outcomes) {
+      assert.doesNotMatch(o.stderr, /SQLITE_BUSY|database is locked/i);
+      assert.equal(o.code, 0, o.stderr);
+      assert.match(o.stdout, /done 200/);
+    }
+    const store = await SqliteCatalogStore.open(dbPath);
+    try {
+      assert.equal(await store.countMaterializations(), 400);
+      assert.equal(await store.countMaterializations({ runId: 'run-one' }), 200);
+      assert.equal(await store.countMaterializations({ runId: 'run-two' }), 200);
+    } finally {
+      await store.close();
+    }
+  });
+});

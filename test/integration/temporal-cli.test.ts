@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { after, before, test } from 'node:test';
+import { asset } from '../../definitions/asset';
+import { codeLocation } from '../../definitions/code-location';
+import type { RunSummary } from '../../activities/types';
+import { startHarness, TEMPORAL_BIN, type Harness } from './harness';
+
+const run = promisify(execFile);
+
+const location = codeLocation({
+  name: 'cli',
+  assets: [
+    asset({ key: 'cli/a', materialize: () => [{ n: 1 }, { n: 2 }] }),
+    asset({ key: 'cli/b', ins: { a: { asset: 'cli/a', load: 'rows' } }, materialize: ({ ins }) => (ins.a as { n: number }[]).map((r) => ({ n: r.n * 10 })) }),
+  ],
+});
+
+let h: Harness;
+before(async () => {
+  h = await startHarness();
+  await h.startLocations([location]);
+});
+after(async () => {
+  await h?.close();
+});
+
+test('a run starts from the temporal CLI exactly as the README shows', async () => {
+  const workflowId = `cli-trigger-${Date.now()}`;
+  await run(TEMPORAL_BIN, ['workflow', 'start', '--address', h.server.address, '--type', 'materializeAssets', '--task-queue', 'cairn', '--workflow-id', workflowId, '--input', '{"selection":"cli/*"}']);
+  const { stdout } = await run(TEMPORAL_BIN, ['workflow', 'result', '--address', h.server.address, '--workflow-id', workflowId, '--output', 'json']);
+  const result = JSON.parse(stdout) as { status?: string; result?: RunSummary };
+  const summary = (result.result ?? result) as RunSummary;
+  assert.equal(summary.status, 'succeeded');
+  assert.deepEqual(summary.assets.map((a) => [a.key, a.status]), [['cli/a', 'materialized'], ['cli/b', 'materialized']]);
+  const [m] = await h.catalog.listMaterializations('cli/b');
+  assert.equal(m?.runId, summary.runId);
+  assert.equal(m?.metadata.rowCount, 2);
+});
+
+test('bad input from the temporal CLI fails the workflow with a clear message instead of retrying', async () => {
+  const workflowId = `cli-bad-${Date.now()}`;
+  await run(TEMPORAL_BIN, ['workflow', 'start', '--address', h.server.address, '--type', 'materializeAssets', '--task-queue', 'cairn', '--workflow-id', workflowId, '--input', '{"select":"typo"}']);
+  const handle = h.client.client.workflow.getHandle(workflowId);
+  await assert.rejects(handle.result(), /input.selection must be a non-empty selection string/);
+});

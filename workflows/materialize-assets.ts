@@ -1,0 +1,231 @@
+import * as wf from '@temporalio/workflow';
+import type { LocationActivities, OrchestratorActivities, RunSummary, StepReport } from '../activities/types';
+import { planChildren, type PlanStep, type RunPlan } from '../definitions/plan';
+import { runStatusQuery, type LiveStepStatus, type RunStatusView } from './messages';
+
+export interface MaterializeAssetsInput {
+  /** A selection string (`*`, `group:marts`, `+marts/revenue`, ...). */
+  selection: string;
+  tags?: Record<string, string>;
+  /** Run config per asset key, validated in the worker against the asset's zod schema. */
+  config?: Record<string, unknown>;
+  /** Steps running at once; default 16, at most 500 (Temporal advises <= 500 pending activities). */
+  maxConcurrency?: number;
+  /** Continue as new when the history reaches this many events; default 10,000 (Temporal warns at 10,240). */
+  historyEventLimit?: number;
+  /** Internal: carried across continue-as-new. */
+  resume?: ResumeState;
+}
+
+interface ResumeState {
+  runId: string;
+  startedAt: string;
+  plan: RunPlan;
+  /** One letter per step: p(ending) m(aterialized) f(ailed) s(kipped). */
+  status: string;
+  errors: Record<string, string>;
+}
+
+const CODE: Record<string, LiveStepStatus> = { p: 'pending', m: 'materialized', f: 'failed', s: 'skipped' };
+const DEFAULT_CONCURRENCY = 16;
+const MAX_CONCURRENCY = 500;
+const DEFAULT_EVENT_LIMIT = 10_000;
+const HISTORY_BYTES_LIMIT = 8 * 1024 * 1024;
+
+const orchestrator = wf.proxyActivities<OrchestratorActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 10, initialInterval: '500ms', nonRetryableErrorTypes: ['INVALID_SELECTION', 'EMPTY_SELECTION', 'NO_SNAPSHOTS', 'UNKNOWN_DEP', 'CYCLE', 'DUPLICATE_KEY', 'SELF_DEPENDENCY'] },
+});
+
+function stepActivity(step: PlanStep): LocationActivities['materializeStep'] {
+  return wf.proxyActivities<LocationActivities>({
+    taskQueue: step.taskQueue,
+    activityId: step.key,
+    summary: `materialize ${step.key}`,
+    startToCloseTimeout: '24 hours',
+    heartbeatTimeout: '30 seconds',
+    cancellationType: wf.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      maximumAttempts: step.retry.maxAttempts,
+      initialInterval: step.retry.initialIntervalMs,
+      backoffCoefficient: step.retry.backoffCoefficient,
+      ...(step.retry.maxIntervalMs ? { maximumInterval: step.retry.maxIntervalMs } : {}),
+      nonRetryableErrorTypes: ['INVALID_CONFIG', 'NonRetryableError', 'MISSING_RESOURCE', 'UNKNOWN_ASSET'],
+    },
+  }).materializeStep;
+}
+
+function failureMessage(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof wf.ActivityFailure && e.cause) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
+
+function failureType(err: unknown): string | undefined {
+  let e: unknown = err;
+  while (e instanceof wf.ActivityFailure && e.cause) e = e.cause;
+  return e instanceof wf.ApplicationFailure ? e.type ?? undefined : undefined;
+}
+
+function checkInput(input: MaterializeAssetsInput): void {
+  if (typeof input !== 'object' || input === null) {
+    throw wf.ApplicationFailure.nonRetryable('materializeAssets takes one object argument: {"selection": "..."}', 'INVALID_INPUT');
+  }
+  if (typeof input.selection !== 'string' || input.selection.trim() === '') {
+    throw wf.ApplicationFailure.nonRetryable('input.selection must be a non-empty selection string, e.g. {"selection":"*"}', 'INVALID_INPUT');
+  }
+  const c = input.maxConcurrency;
+  if (c !== undefined && (!Number.isInteger(c) || c < 1 || c > MAX_CONCURRENCY)) {
+    throw wf.ApplicationFailure.nonRetryable(`input.maxConcurrency must be a whole number from 1 to ${MAX_CONCURRENCY}, got ${String(c)}`, 'INVALID_INPUT');
+  }
+}
+
+/**
+ * A run: plans the selection (an activity reads the published snapshots), then walks the plan with bounded
+ * parallelism. Each step runs on its code location's task queue with the asset's retry policy; a failed step
+ * skips everything downstream of it while independent branches go on. Fails (status Failed in the Temporal
+ * UI) when any step failed, with the summary in the failure details.
+ */
+export async function materializeAssets(input: MaterializeAssetsInput): Promise<RunSummary> {
+  checkInput(input);
+  const info = wf.workflowInfo();
+  const runId = input.resume?.runId ?? info.firstExecutionRunId;
+  const startedAt = input.resume?.startedAt ?? new Date().toISOString();
+  const maxConcurrency = input.maxConcurrency ?? DEFAULT_CONCURRENCY;
+  const eventLimit = input.historyEventLimit ?? DEFAULT_EVENT_LIMIT;
+
+  let plan: RunPlan | undefined = input.resume?.plan;
+  let status: LiveStepStatus[] = plan ? [...(input.resume?.status ?? '')].map((c) => CODE[c] ?? 'pending') : [];
+  const errors = new Map<number, string>(Object.entries(input.resume?.errors ?? {}).map(([k, v]) => [Number(k), v]));
+  let phase: RunStatusView['phase'] = plan ? 'running' : 'planning';
+
+  wf.setHandler(runStatusQuery, () => ({
+    runId,
+    selection: input.selection,
+    phase,
+    steps: (plan?.steps ?? []).map((s, i) => ({ key: s.key, status: status[i] ?? 'pending', ...(errors.has(i) ? { error: errors.get(i) } : {}) })),
+  }));
+
+  const summarize = (final: RunSummary['status']): RunSummary => ({
+    runId,
+    workflowId: info.workflowId,
+    status: final,
+    assets: (plan?.steps ?? []).map((s, i): StepReport => {
+      const st = status[i];
+      const outcome = st === 'materialized' || st === 'failed' ? st : 'skipped';
+      return { key: s.key, status: outcome, ...(errors.has(i) ? { error: errors.get(i) } : {}) };
+    }),
+  });
+
+  let running = 0;
+  try {
+    if (!plan) {
+      try {
+        plan = await orchestrator.planRun({ selection: input.selection });
+      } catch (err) {
+        throw wf.ApplicationFailure.nonRetryable(failureMessage(err), failureType(err) ?? 'PLAN_FAILED');
+      }
+      status = plan.steps.map(() => 'pending');
+      await orchestrator.recordRunStarted({ runId, workflowId: info.workflowId, selection: input.selection, tags: input.tags ?? {}, stepCount: plan.steps.length, startedAt });
+      phase = 'running';
+    }
+    const p = plan;
+    const children = planChildren(p);
+    const remaining = p.steps.map((s) => s.deps.filter((d) => status[d] !== 'materialized').length);
+    const ready: number[] = [];
+    p.steps.forEach((_s, i) => {
+      if (status[i] === 'pending' && remaining[i] === 0) ready.push(i);
+    });
+    let head = 0;
+    let changed = false;
+    let draining = false;
+
+    const skipDownstream = (from: number): void => {
+      const queue = [from];
+      while (queue.length > 0) {
+        for (const c of children[queue.pop() as number] ?? []) {
+          if (status[c] === 'pending') {
+            status[c] = 'skipped';
+            errors.set(c, `skipped: upstream '${p.steps[from]?.key}' failed`);
+            queue.push(c);
+          }
+        }
+      }
+    };
+
+    const launch = (i: number): void => {
+      const step = p.steps[i] as PlanStep;
+      running++;
+      status[i] = 'running';
+      stepActivity(step)({ runId, assetKey: step.key, ...(input.config?.[step.key] !== undefined ? { config: input.config[step.key] } : {}), ...(input.tags ? { tags: input.tags } : {}) })
+        .then(() => {
+          status[i] = 'materialized';
+          for (const c of children[i] ?? []) {
+            remaining[c] = (remaining[c] ?? 1) - 1;
+            if (remaining[c] === 0 && status[c] === 'pending') ready.push(c);
+          }
+        })
+        .catch((err: unknown) => {
+          if (wf.isCancellation(err)) {
+            status[i] = 'skipped';
+            errors.set(i, 'run canceled while the step was running');
+            return;
+          }
+          status[i] = 'failed';
+          errors.set(i, failureMessage(err));
+          skipDownstream(i);
+        })
+        .finally(() => {
+          running--;
+          changed = true;
+        });
+    };
+
+    for (;;) {
+      while (!draining && running < maxConcurrency && head < ready.length) launch(ready[head++] as number);
+      if (running === 0 && (draining || head >= ready.length)) break;
+      await wf.condition(() => changed);
+      changed = false;
+      const now = wf.workflowInfo();
+      if (!draining && (now.historyLength >= eventLimit || now.historySize >= HISTORY_BYTES_LIMIT)) draining = true;
+    }
+
+    if (draining && status.some((s) => s === 'pending')) {
+      await wf.condition(wf.allHandlersFinished);
+      const codes = status.map((s) => (s === 'materialized' ? 'm' : s === 'failed' ? 'f' : s === 'skipped' ? 's' : 'p')).join('');
+      return await wf.continueAsNew<typeof materializeAssets>({
+        ...input,
+        resume: { runId, startedAt, plan: p, status: codes, errors: Object.fromEntries(errors) },
+      });
+    }
+
+    phase = 'finished';
+    const failed = status.filter((s) => s === 'failed').length;
+    const summary = summarize(failed > 0 ? 'failed' : 'succeeded');
+    await orchestrator.recordRunFinished({ runId, summary, finishedAt: new Date().toISOString() });
+    if (failed > 0) {
+      const skipped = status.filter((s) => s === 'skipped').length;
+      const failedKeys = summary.assets.filter((a) => a.status === 'failed').map((a) => a.key);
+      throw wf.ApplicationFailure.create({
+        type: 'RUN_FAILED',
+        message: `${failed} of ${p.steps.length} steps failed (${failedKeys.slice(0, 5).join(', ')}${failedKeys.length > 5 ? ', ...' : ''}); ${skipped} skipped`,
+        details: [summary],
+        nonRetryable: true,
+      });
+    }
+    return summary;
+  } catch (err) {
+    if (wf.isCancellation(err)) {
+      await wf.CancellationScope.nonCancellable(async () => {
+        await wf.condition(() => running === 0, '2 minutes');
+        status = status.map((s) => (s === 'pending' || s === 'running' ? 'skipped' : s));
+        status.forEach((s, i) => {
+          if (s === 'skipped' && !errors.has(i)) errors.set(i, 'run canceled');
+        });
+        phase = 'finished';
+        if (plan) await orchestrator.recordRunFinished({ runId, summary: summarize('canceled'), finishedAt: new Date().toISOString() });
+      });
+    }
+    throw err;
+  }
+}
