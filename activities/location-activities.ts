@@ -18,6 +18,9 @@ export interface LocationActivityDeps {
 /** Errors that another attempt cannot fix. */
 const NON_RETRYABLE_CODES = new Set<string>([ErrorCodes.InvalidConfig, ErrorCodes.MissingResource, ErrorCodes.InvalidDefinition]);
 
+/** Errors of these classes are deterministic: an upstream table that is not there will not appear on retry. */
+const NON_RETRYABLE_NAMES = new Set(['AssetNotMaterializedError']);
+
 const MAX_RETURNED_METADATA_BYTES = 4096;
 
 /** What goes back into workflow history: small. The full metadata is in the catalog. */
@@ -33,6 +36,7 @@ export function toStepFailure(assetKey: string, err: unknown): Error {
     return NON_RETRYABLE_CODES.has(err.code) ? ApplicationFailure.nonRetryable(err.message, err.code) : ApplicationFailure.retryable(err.message, err.code);
   }
   if (err instanceof NonRetryableError) return ApplicationFailure.nonRetryable(err.message, 'NonRetryableError');
+  if (err instanceof Error && NON_RETRYABLE_NAMES.has(err.name)) return ApplicationFailure.nonRetryable(err.message, err.name);
   const e = err instanceof Error ? err : new Error(String(err));
   const failure = ApplicationFailure.retryable(e.message || `asset '${assetKey}' failed`, e.name || 'Error');
   if (e.stack) failure.stack = e.stack;

@@ -11,12 +11,22 @@ export interface GlobalOptions {
 
 /** Loads the workspace and its modules; every problem is printed and the command ends with exit code 2. */
 export async function loadValidWorkspace(opts: GlobalOptions): Promise<LoadedWorkspace & { settings: Settings }> {
-  const ws = await loadWorkspace(opts.workspace);
+  const ws = await loadWorkspaceModules(opts);
   if (ws.problems.length > 0) {
     printProblems(ws.problems);
     throw new CliExit(Exit.badInput, `workspace ${ws.file} has problems; fix them and run again (\`cairn check\` lists them)`);
   }
   return { ...ws, settings: resolveSettings(ws.root, ws.config) };
+}
+
+/**
+ * Imports the workspace's modules after pointing the embedded warehouse at the workspace's own
+ * (`duckdb()` without a path reads CAIRN_WAREHOUSE_PATH when the module loads).
+ */
+export async function loadWorkspaceModules(opts: GlobalOptions): Promise<LoadedWorkspace> {
+  const settings = settingsOnly(opts);
+  process.env.CAIRN_WAREHOUSE_PATH = settings.warehousePath;
+  return await loadWorkspace(opts.workspace);
 }
 
 /** Settings from the workspace file alone, without importing code-location modules. */

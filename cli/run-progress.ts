@@ -54,7 +54,12 @@ export function printSummary(summary: RunSummary & { assets: { metadata?: Record
   out.write(`\n${pc.bold('asset'.padEnd(width))}  ${pc.bold('status'.padEnd(12))}  ${pc.bold('details')}\n`);
   for (const a of summary.assets) {
     const md = a.metadata ?? {};
-    const details = a.error ? a.error.split('\n')[0] : [md.rowCount !== undefined ? `${String(md.rowCount)} rows` : undefined, typeof md.table === 'string' ? md.table : undefined].filter(Boolean).join(', ');
+    const firstText = Object.values(md).find((v): v is string => typeof v === 'string');
+    const details = a.error
+      ? a.error.split('\n')[0]
+      : md.rowCount !== undefined
+        ? [`${String(md.rowCount)} rows`, typeof md.table === 'string' ? md.table : undefined].filter(Boolean).join(', ')
+        : (firstText ?? '').slice(0, 100);
     const color = a.status === 'materialized' ? pc.green : a.status === 'failed' ? pc.red : pc.yellow;
     out.write(`${a.key.padEnd(width)}  ${color(a.status.padEnd(12))}  ${details ?? ''}\n`);
   }

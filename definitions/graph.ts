@@ -25,15 +25,17 @@ export interface GraphNode {
  */
 export class AssetGraph {
   readonly size: number;
-  private readonly sortedKeys: readonly string[];
-
+  // Algorithms run on indices into the sorted keys, so comparing indices compares keys.
   private constructor(
-    private readonly nodes: ReadonlyMap<string, GraphNode>,
-    private readonly parentsOf: ReadonlyMap<string, readonly string[]>,
-    private readonly childrenOf: ReadonlyMap<string, readonly string[]>,
+    private readonly sortedKeys: readonly string[],
+    private readonly index: ReadonlyMap<string, number>,
+    private readonly nodes: readonly GraphNode[],
+    private readonly parentIds: readonly (readonly number[])[],
+    private readonly childIds: readonly (readonly number[])[],
+    private readonly parentKeys: readonly (readonly string[])[],
+    private readonly childKeys: readonly (readonly string[])[],
   ) {
-    this.size = nodes.size;
-    this.sortedKeys = [...nodes.keys()].sort(compareKeys);
+    this.size = sortedKeys.length;
   }
 
   /**
@@ -43,17 +45,17 @@ export class AssetGraph {
   static fromNodes(nodes: Iterable<GraphNode>): AssetGraph {
     const byKey = new Map<string, GraphNode>();
     for (const node of nodes) byKey.set(node.key, node);
-    const keys = [...byKey.keys()].sort(compareKeys);
-    const parentsOf = new Map<string, string[]>();
-    const childrenOf = new Map<string, string[]>();
-    for (const key of keys) childrenOf.set(key, []);
-    // Walking keys in sorted order appends children in sorted order, so only parents need a sort.
-    for (const key of keys) {
-      const parents = [...new Set(byKey.get(key)!.deps)].filter((dep) => byKey.has(dep)).sort(compareKeys);
-      parentsOf.set(key, parents);
-      for (const parent of parents) childrenOf.get(parent)!.push(key);
-    }
-    return new AssetGraph(byKey, parentsOf, childrenOf);
+    const keys = [...byKey.keys()].sort(); // by UTF-16 code unit, the order `<` uses
+    const index = new Map(keys.map((key, i) => [key, i]));
+    const parentIds = keys.map((key) => {
+      const ids = byKey.get(key)!.deps.map((dep) => index.get(dep)).filter((id) => id !== undefined);
+      return [...new Set(ids)].sort((a, b) => a - b);
+    });
+    // Visiting children in index order appends them to each parent already sorted.
+    const childIds: number[][] = keys.map(() => []);
+    parentIds.forEach((parents, child) => parents.forEach((parent) => childIds[parent]!.push(child)));
+    const toKeys = (ids: readonly number[]) => ids.map((id) => keys[id]!);
+    return new AssetGraph(keys, index, keys.map((key) => byKey.get(key)!), parentIds, childIds, parentIds.map(toKeys), childIds.map(toKeys));
   }
 
   /** Every key, sorted. */
@@ -62,24 +64,22 @@ export class AssetGraph {
   }
 
   has(key: string): boolean {
-    return this.nodes.has(key);
+    return this.index.has(key);
   }
 
   /** The node for `key`; throws a CairnError naming the closest existing key when there is none. */
   node(key: string): GraphNode {
-    const node = this.nodes.get(key);
-    if (!node) throw this.unknownKey(key);
-    return node;
+    return this.nodes[this.id(key)]!;
   }
 
   /** Direct dependencies of `key` that exist in the graph, sorted. */
   parents(key: string): readonly string[] {
-    return this.parentsOf.get(key) ?? this.throwUnknown(key);
+    return this.parentKeys[this.id(key)]!;
   }
 
   /** Assets that depend directly on `key`, sorted. */
   children(key: string): readonly string[] {
-    return this.childrenOf.get(key) ?? this.throwUnknown(key);
+    return this.childKeys[this.id(key)]!;
   }
 
   /**
@@ -89,31 +89,33 @@ export class AssetGraph {
    * Throws a CairnError with code `CYCLE` when the (restricted) graph has a cycle.
    */
   toposort(keys?: Iterable<string>): string[] {
-    const included = keys === undefined ? undefined : this.checkedSet(keys);
-    const members = included ?? this.sortedKeys;
-    const inDegree = new Map<string, number>();
+    const included = keys === undefined ? undefined : this.membership(keys);
+    const inDegree = new Int32Array(this.size);
     const ready = new MinHeap();
-    for (const key of members) {
+    let members = 0;
+    for (let id = 0; id < this.size; id++) {
+      if (included && !included[id]) continue;
+      members++;
       let degree = 0;
-      for (const parent of this.parentsOf.get(key)!) if (!included || included.has(parent)) degree++;
-      inDegree.set(key, degree);
-      if (degree === 0) ready.push(key);
+      for (const parent of this.parentIds[id]!) if (!included || included[parent]) degree++;
+      inDegree[id] = degree;
+      if (degree === 0) ready.push(id);
     }
     const order: string[] = [];
     while (ready.size > 0) {
-      const key = ready.pop();
-      order.push(key);
-      for (const child of this.childrenOf.get(key)!) {
-        const degree = inDegree.get(child);
-        if (degree === undefined) continue;
-        inDegree.set(child, degree - 1);
-        if (degree === 1) ready.push(child);
+      const id = ready.pop();
+      order.push(this.sortedKeys[id]!);
+      for (const child of this.childIds[id]!) {
+        if (included && !included[child]) continue;
+        const degree = inDegree[child]! - 1;
+        inDegree[child] = degree;
+        if (degree === 0) ready.push(child);
       }
     }
-    if (order.length < inDegree.size) {
-      const placed = new Set(order);
-      const left = new Set([...inDegree.keys()].filter((key) => !placed.has(key)));
-      const cycle = this.cycleWithin(left) ?? [...left];
+    if (order.length < members) {
+      const left = new Uint8Array(this.size);
+      for (let id = 0; id < this.size; id++) if ((!included || included[id]) && inDegree[id]! > 0) left[id] = 1;
+      const cycle = this.cycleWithin(left) ?? [];
       throw new CairnError(ErrorCodes.Cycle, `the asset graph has a cycle: ${cycle.join(' -> ')}`, cycle[0]);
     }
     return order;
@@ -129,22 +131,22 @@ export class AssetGraph {
 
   /** `keys` and everything they depend on, transitively; `depth` 1 adds direct parents only. */
   upstream(keys: Iterable<string>, depth?: number): Set<string> {
-    return this.walk(keys, depth, this.parentsOf);
+    return this.walk(keys, depth, this.parentIds);
   }
 
   /** `keys` and everything that depends on them, transitively; `depth` 1 adds direct children only. */
   downstream(keys: Iterable<string>, depth?: number): Set<string> {
-    return this.walk(keys, depth, this.childrenOf);
+    return this.walk(keys, depth, this.childIds);
   }
 
   /** The assets of `keys` (default: all) that have no parent inside `keys`. */
   roots(keys?: Iterable<string>): Set<string> {
-    return this.boundary(keys, this.parentsOf);
+    return this.boundary(keys, this.parentIds);
   }
 
   /** The assets of `keys` (default: all) that have no child inside `keys`. */
   sinks(keys?: Iterable<string>): Set<string> {
-    return this.boundary(keys, this.childrenOf);
+    return this.boundary(keys, this.childIds);
   }
 
   /**
@@ -155,60 +157,70 @@ export class AssetGraph {
     return closestWithin(key, this.sortedKeys);
   }
 
-  private walk(keys: Iterable<string>, depth: number | undefined, edges: ReadonlyMap<string, readonly string[]>): Set<string> {
-    const seen = this.checkedSet(keys);
-    let frontier = [...seen];
+  private walk(keys: Iterable<string>, depth: number | undefined, edges: readonly (readonly number[])[]): Set<string> {
+    const seen = new Uint8Array(this.size);
+    let frontier: number[] = [];
+    for (const key of keys) {
+      const id = this.id(key);
+      if (!seen[id]) frontier.push(id);
+      seen[id] = 1;
+    }
+    const result = frontier.map((id) => this.sortedKeys[id]!);
     for (let level = 0; frontier.length > 0 && (depth === undefined || level < depth); level++) {
-      const next: string[] = [];
-      for (const key of frontier) {
-        for (const neighbour of edges.get(key)!) {
-          if (seen.has(neighbour)) continue;
-          seen.add(neighbour);
+      const next: number[] = [];
+      for (const id of frontier) {
+        for (const neighbour of edges[id]!) {
+          if (seen[neighbour]) continue;
+          seen[neighbour] = 1;
           next.push(neighbour);
+          result.push(this.sortedKeys[neighbour]!);
         }
       }
       frontier = next;
     }
-    return seen;
+    return new Set(result);
   }
 
-  private boundary(keys: Iterable<string> | undefined, edges: ReadonlyMap<string, readonly string[]>): Set<string> {
-    const members = keys === undefined ? new Set(this.sortedKeys) : this.checkedSet(keys);
+  private boundary(keys: Iterable<string> | undefined, edges: readonly (readonly number[])[]): Set<string> {
+    const included = keys === undefined ? new Uint8Array(this.size).fill(1) : this.membership(keys);
     const result = new Set<string>();
-    for (const key of members) {
-      if (!edges.get(key)!.some((neighbour) => members.has(neighbour))) result.add(key);
+    for (let id = 0; id < this.size; id++) {
+      if (included[id] && !edges[id]!.some((neighbour) => included[neighbour])) result.add(this.sortedKeys[id]!);
     }
     return result;
   }
 
-  /** Iterative DFS along child edges, restricted to `within` when given. */
-  private cycleWithin(within: ReadonlySet<string> | undefined): string[] | undefined {
-    const onStackAt = new Map<string, number>();
-    const done = new Set<string>();
-    const inScope = (key: string): boolean => !within || within.has(key);
-    for (const start of this.sortedKeys) {
-      if (!inScope(start) || done.has(start)) continue;
-      const path: string[] = [start];
-      const cursor: number[] = [0];
-      onStackAt.set(start, 0);
+  /** Iterative DFS along child edges from each key in order, restricted to `within` when given. */
+  private cycleWithin(within: Uint8Array | undefined): string[] | undefined {
+    const state = new Uint8Array(this.size); // 0 unvisited, 1 on the current path, 2 done
+    const path: number[] = [];
+    const cursor: number[] = [];
+    for (let start = 0; start < this.size; start++) {
+      if ((within && !within[start]) || state[start]) continue;
+      path.push(start);
+      cursor.push(0);
+      state[start] = 1;
       while (path.length > 0) {
         const top = path.length - 1;
-        const key = path[top]!;
-        const children = this.childrenOf.get(key)!;
-        const index = cursor[top]!;
-        if (index >= children.length) {
+        const id = path[top]!;
+        const children = this.childIds[id]!;
+        const at = cursor[top]!;
+        if (at >= children.length) {
           path.pop();
           cursor.pop();
-          onStackAt.delete(key);
-          done.add(key);
+          state[id] = 2;
           continue;
         }
-        cursor[top] = index + 1;
-        const child = children[index]!;
-        if (!inScope(child) || done.has(child)) continue;
-        const at = onStackAt.get(child);
-        if (at !== undefined) return canonicalCycle(path.slice(at));
-        onStackAt.set(child, path.length);
+        cursor[top] = at + 1;
+        const child = children[at]!;
+        if ((within && !within[child]) || state[child] === 2) continue;
+        if (state[child] === 1) {
+          // Rotate to start at the smallest index, which is the smallest key, and close the path.
+          const cycle = path.slice(path.lastIndexOf(child));
+          const first = cycle.indexOf(Math.min(...cycle));
+          return [...cycle.slice(first), ...cycle.slice(0, first), cycle[first]!].map((i) => this.sortedKeys[i]!);
+        }
+        state[child] = 1;
         path.push(child);
         cursor.push(0);
       }
@@ -216,23 +228,18 @@ export class AssetGraph {
     return undefined;
   }
 
-  private checkedSet(keys: Iterable<string>): Set<string> {
-    const set = new Set<string>();
-    for (const key of keys) {
-      if (!this.nodes.has(key)) throw this.unknownKey(key);
-      set.add(key);
-    }
-    return set;
+  private membership(keys: Iterable<string>): Uint8Array {
+    const included = new Uint8Array(this.size);
+    for (const key of keys) included[this.id(key)] = 1;
+    return included;
   }
 
-  private throwUnknown(key: string): never {
-    throw this.unknownKey(key);
-  }
-
-  private unknownKey(key: string): CairnError {
+  private id(key: string): number {
+    const id = this.index.get(key);
+    if (id !== undefined) return id;
     const closest = this.closestKey(key);
     const hint = closest === undefined ? '' : `; did you mean '${closest}'?`;
-    return new CairnError(ErrorCodes.InvalidKey, `unknown asset key '${key}'${hint}`, key);
+    throw new CairnError(ErrorCodes.InvalidKey, `unknown asset key '${key}'${hint}`, key);
   }
 }
 
@@ -247,35 +254,19 @@ export function closestWithin(word: string, candidates: Iterable<string>): strin
   for (const candidate of candidates) {
     if (Math.abs(candidate.length - word.length) > limit) continue;
     const d = distance(word, candidate);
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
   }
   return bestDistance <= limit ? best : undefined;
 }
 
-function compareKeys(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Rotates a cycle to start at its smallest key and closes it: ['b','c','a'] becomes ['a','b','c','a']. */
-function canonicalCycle(cycle: string[]): string[] {
-  let start = 0;
-  for (let i = 1; i < cycle.length; i++) if (cycle[i]! < cycle[start]!) start = i;
-  const rotated = [...cycle.slice(start), ...cycle.slice(0, start)];
-  return [...rotated, rotated[0]!];
-}
-
-/** A binary min-heap of keys, so Kahn's algorithm picks the smallest ready key in O(log n). */
+/** A binary min-heap of key indices, so Kahn's algorithm picks the smallest ready key in O(log n). */
 class MinHeap {
-  private readonly items: string[] = [];
+  private readonly items: number[] = [];
 
   get size(): number {
     return this.items.length;
   }
-
-  push(item: string): void {
+  push(item: number): void {
     const items = this.items;
     items.push(item);
     let i = items.length - 1;
@@ -287,8 +278,7 @@ class MinHeap {
     }
     items[i] = item;
   }
-
-  pop(): string {
+  pop(): number {
     const items = this.items;
     const top = items[0]!;
     const last = items.pop()!;

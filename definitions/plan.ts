@@ -43,7 +43,9 @@ export function planRun(snapshots: readonly LocationSnapshot[], selection: strin
   const graph = graphFromSnapshots(snapshots);
   const queues = new Map(snapshots.map((s) => [s.name, s.taskQueue]));
   const retries = new Map<string, RetryPolicy | undefined>(snapshots.flatMap((s) => s.assets.map((a) => [a.key, a.retry] as const)));
-  const selected = selectAssets(selection, graph);
+  // Order by the whole graph's topological order, so a subset respects paths through unselected assets.
+  const order = new Map(graph.toposort().map((k, i) => [k, i]));
+  const selected = selectAssets(selection, graph).sort((x, y) => (order.get(x) ?? 0) - (order.get(y) ?? 0));
   const runnable = selected.filter((k) => !graph.node(k).isExternal);
   const external = selected.filter((k) => graph.node(k).isExternal);
   const index = new Map(runnable.map((k, i) => [k, i]));

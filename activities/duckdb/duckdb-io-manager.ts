@@ -85,11 +85,15 @@ export class DuckDBIOManager {
   }
 
   /** The upstream asset's table; fails with {@link AssetNotMaterializedError} when it does not exist. */
-  async loadInput(upstreamKey: string): Promise<TableInput> {
+  /** A relation to query (default), or with `mode: 'rows'` the rows themselves. */
+  async loadInput(upstreamKey: string): Promise<TableInput>;
+  async loadInput(upstreamKey: string, mode: 'relation' | 'rows'): Promise<unknown>;
+  async loadInput(upstreamKey: string, mode: 'relation' | 'rows' = 'relation'): Promise<unknown> {
     const name = this.tableFor(upstreamKey);
     const found = await this.resource.withConnection((conn) => findObject(conn, name));
     if (!found) throw new AssetNotMaterializedError(upstreamKey, `${name.schema}.${name.table}`);
-    return tableInput(this.resource, upstreamKey, found.table.schema, found.table.table);
+    const input = tableInput(this.resource, upstreamKey, found.table.schema, found.table.table);
+    return mode === 'rows' ? await input.rows() : input;
   }
 }
 

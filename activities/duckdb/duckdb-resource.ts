@@ -18,6 +18,9 @@ export interface DuckDBResourceOptions {
 }
 
 /** Default for {@link DuckDBResourceOptions.lockTimeoutMs}. */
+/** The embedded default warehouse; workers set CAIRN_WAREHOUSE_PATH to the workspace's own. */
+export const DEFAULT_WAREHOUSE_PATH = '.cairn/warehouse.duckdb';
+
 export const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
 
 let memoryDatabases = 0;
@@ -118,6 +121,6 @@ export class DuckDBResource {
  * @example
  * const warehouse = duckdb({ path: '.cairn/warehouse.duckdb' });
  */
-export function duckdb(opts: DuckDBResourceOptions): DuckDBResource {
-  return new DuckDBResource(opts);
+export function duckdb(opts: Partial<DuckDBResourceOptions> = {}): DuckDBResource {
+  return new DuckDBResource({ ...opts, path: opts.path ?? process.env.CAIRN_WAREHOUSE_PATH ?? DEFAULT_WAREHOUSE_PATH });
 }

@@ -15,7 +15,7 @@ export function evaluateSelection(node: SelectionNode, graph: AssetGraph, text?:
 
 /**
  * Parses and evaluates `text`, returning the selected keys in topological order. Throws a SelectionError
- * with code `EMPTY_SELECTION` when nothing matches.
+ * with code `EMPTY_SELECTION` when nothing matches (and the graph's `CYCLE` error if the selection has one).
  * @example
  * selectAssets('+marts/daily_revenue', graph); // ['raw/orders', 'staging/orders', 'marts/daily_revenue']
  */

@@ -36,19 +36,12 @@ function runChild(file: string, body: string): string {
 
 /** Starts a child that opens `file`, prints `locked`, holds it for `holdMs`, closes it and exits. */
 async function holdLockInChild(file: string, holdMs: number): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--input-type=module',
-      '-e',
-      childScript(`const db = await DuckDBInstance.create(file);
+  const code = childScript(`const db = await DuckDBInstance.create(file);
 console.log('locked');
 await new Promise((r) => setTimeout(r, Number(process.env.HOLD_MS)));
-db.closeSync();
-console.log('released');`),
-    ],
-    { cwd: repoRoot, env: { ...process.env, DB: file, HOLD_MS: String(holdMs) }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+db.closeSync();`);
+  const env = { ...process.env, DB: file, HOLD_MS: String(holdMs) };
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
     let out = '';
@@ -283,6 +276,14 @@ test('concurrent connections in one process share one open instance, which close
   assert.deepEqual(seen, { threads: 3, viaOtherResource: { t: 3 } });
   assert.equal(resource.isOpen, false);
   assert.equal(sameFile.isOpen, false);
+});
+
+test('concurrent writes in one process publish without catalog conflicts', async () => {
+  const { resource, io } = setup();
+  const stored = await Promise.all(['raw/a', 'raw/b', 'raw/c', 'raw/a'].map((key, i) => io.handleOutput(run(key), [{ i }])));
+  assert.deepEqual(stored.map((s) => s.metadata.rowCount), [1, 1, 1, 1]);
+  assert.equal((await resource.query('select * from raw.a')).length, 1);
+  assert.deepEqual(await resource.query(stagingTablesQuery), []);
 });
 
 test('an in-memory database keeps its data between leases until it is closed', async () => {

@@ -33,6 +33,7 @@ export interface Harness {
 }
 
 export async function startHarness(): Promise<Harness> {
+  process.env.CAIRN_TEMPORAL_LOG_LEVEL ??= 'ERROR';
   ensureRuntime();
   const dir = mkdtempSync(join(tmpdir(), 'cairn-it-'));
   const server = await startDevServer({ temporalBin: TEMPORAL_BIN, port: 0, headless: true, logFile: join(dir, 'temporal.log') });

@@ -43,5 +43,6 @@ test('bad input from the temporal CLI fails the workflow with a clear message in
   const workflowId = `cli-bad-${Date.now()}`;
   await run(TEMPORAL_BIN, ['workflow', 'start', '--address', h.server.address, '--type', 'materializeAssets', '--task-queue', 'cairn', '--workflow-id', workflowId, '--input', '{"select":"typo"}']);
   const handle = h.client.client.workflow.getHandle(workflowId);
-  await assert.rejects(handle.result(), /input.selection must be a non-empty selection string/);
+  await assert.rejects(handle.result(), (err: Error & { cause?: Error }) => /input.selection must be a non-empty selection string/.test(String(err.cause?.message)));
+  assert.equal((await handle.describe()).status.name, 'FAILED');
 });
