@@ -37,10 +37,13 @@ export function planRun(snapshots: readonly LocationSnapshot[], selection: strin
   if (snapshots.length === 0) {
     throw new CairnError(ErrorCodes.NoSnapshots, 'no code location has published its definitions yet: start the workers (`cairn dev`) before materializing');
   }
-  const problems = validateGraph(snapshots.flatMap((s) => s.assets.map((a) => ({ key: a.key, deps: a.deps, codeLocation: s.name, source: `snapshot ${s.version}` }))));
+  const graph = graphFromSnapshots(snapshots);
+  const problems = validateGraph(
+    snapshots.flatMap((s) => s.assets.map((a) => ({ key: a.key, deps: a.deps, codeLocation: s.name, source: `snapshot ${s.version}` }))),
+    graph,
+  );
   if (problems.length > 0) throw new CairnErrors(problems);
 
-  const graph = graphFromSnapshots(snapshots);
   const queues = new Map(snapshots.map((s) => [s.name, s.taskQueue]));
   const retries = new Map<string, RetryPolicy | undefined>(snapshots.flatMap((s) => s.assets.map((a) => [a.key, a.retry] as const)));
   // Order by the whole graph's topological order, so a subset respects paths through unselected assets.

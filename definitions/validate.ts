@@ -22,7 +22,7 @@ function where(n: LocatedNode): string {
  * Checks that span the whole graph: duplicate keys, self-dependencies, unknown deps (with the closest key
  * suggested) and cycles (printed as a path). Works the same on live definitions and on published snapshots.
  */
-export function validateGraph(nodes: readonly LocatedNode[]): CairnError[] {
+export function validateGraph(nodes: readonly LocatedNode[], prebuilt?: AssetGraph): CairnError[] {
   const problems: CairnError[] = [];
   const byKey = new Map<string, LocatedNode>();
   for (const n of nodes) {
@@ -31,12 +31,14 @@ export function validateGraph(nodes: readonly LocatedNode[]): CairnError[] {
       problems.push(new CairnError(ErrorCodes.DuplicateKey, `asset '${n.key}' is defined twice: in ${where(first)} and in ${where(n)}`, n.key));
     } else byKey.set(n.key, n);
   }
-  const graph = AssetGraph.fromNodes(
-    [...byKey.values()].map((n) => ({ key: n.key, deps: n.deps, group: '', kinds: [], owners: [], tags: {}, codeLocation: n.codeLocation })),
-  );
+  const graph =
+    prebuilt ??
+    AssetGraph.fromNodes([...byKey.values()].map((n) => ({ key: n.key, deps: n.deps, group: '', kinds: [], owners: [], tags: {}, codeLocation: n.codeLocation })));
+  let selfDeps = 0;
   for (const n of byKey.values()) {
     for (const dep of n.deps) {
       if (dep === n.key) {
+        selfDeps++;
         problems.push(new CairnError(ErrorCodes.SelfDependency, `asset '${n.key}' in ${where(n)} depends on itself`, n.key));
       } else if (!byKey.has(dep)) {
         const close = graph.closestKey(dep);
@@ -45,10 +47,12 @@ export function validateGraph(nodes: readonly LocatedNode[]): CairnError[] {
       }
     }
   }
-  const withoutSelf = AssetGraph.fromNodes(
-    [...byKey.values()].map((n) => ({ key: n.key, deps: n.deps.filter((d) => d !== n.key), group: '', kinds: [], owners: [], tags: {}, codeLocation: n.codeLocation })),
-  );
-  const cycle = withoutSelf.findCycle();
+  // A self-dependency is a one-node cycle, reported above; look for real cycles in the graph without them.
+  const acyclicCheck =
+    selfDeps === 0
+      ? graph
+      : AssetGraph.fromNodes([...byKey.values()].map((n) => ({ key: n.key, deps: n.deps.filter((d) => d !== n.key), group: '', kinds: [], owners: [], tags: {}, codeLocation: n.codeLocation })));
+  const cycle = acyclicCheck.findCycle();
   if (cycle) {
     problems.push(new CairnError(ErrorCodes.Cycle, `assets form a cycle: ${cycle.join(' -> ')}`, cycle[0]));
   }

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import { SqliteCatalogStore } from '../../activities/catalog/sqlite-store';
+import { DuckDBIOManager, DuckDBResource } from '../../activities/duckdb';
+import { createLocationActivities } from '../../activities/location-activities';
+import { asset } from '../../definitions/asset';
+import { codeLocation } from '../../definitions/code-location';
+
+describe('the code-location step activity', () => {
+  let dir: string;
+  let catalog: SqliteCatalogStore;
+  let warehouse: DuckDBResource;
+  let calls = 0;
+  const location = codeLocation({
+    name: 'loc',
+    assets: [
+      asset({
+        key: 'a/rows',
+        codeVersion: '7',
+        materialize: ({ attempt, log, addMetadata }) => {
+          calls++;
+          log.info(`attempt ${attempt}`);
+          addMetadata({ attempt });
+          return [{ id: 1 }, { id: 2 }, { id: 3 }];
+        },
+      }),
+      asset({ key: 'a/configured', config: z.object({ threshold: z.number().min(0) }), materialize: ({ config }) => [{ t: (config as { threshold: number }).threshold }] }),
+      asset({ key: 'a/needs_upstream', ins: { up: 'a/never' }, materialize: () => undefined }),
+      asset({ key: 'a/never', materialize: () => undefined }),
+    ],
+  });
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cairn-loc-'));
+    catalog = await SqliteCatalogStore.open(join(dir, 'catalog.db'));
+    warehouse = new DuckDBResource({ path: join(dir, 'w.duckdb') });
+  });
+  after(async () => {
+    await warehouse.close();
+    await catalog.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const activities = () => createLocationActivities({ location, catalog, io: new DuckDBIOManager(warehouse), resources: {} });
+
+  test('a step executed again for the same run (a retry after a lost completion) leaves one materialization row', async () => {
+    const input = { runId: 'run-1', assetKey: 'a/rows' };
+    const first = await new MockActivityEnvironment({ attempt: 1 }).run(activities().materializeStep, input);
+    const second = await new MockActivityEnvironment({ attempt: 2 }).run(activities().materializeStep, input);
+    assert.equal(calls, 2);
+    assert.equal(first.metadata.rowCount, 3);
+    assert.equal(second.metadata.attempt, 2);
+    assert.equal(await catalog.countMaterializations({ runId: 'run-1', assetKey: 'a/rows' }), 1);
+    const [m] = await catalog.listMaterializations('a/rows');
+    assert.equal(m?.attempt, 2);
+    assert.equal(m?.codeVersion, '7');
+    assert.equal(m?.codeLocation, 'loc');
+    const logs = await catalog.getLogs('run-1', 'a/rows');
+    assert.deepEqual(logs.map((l) => [l.attempt, l.message]), [[1, 'attempt 1'], [2, 'attempt 2']]);
+  });
+
+  test('invalid run config fails without retry and names the config field', async () => {
+    await assert.rejects(new MockActivityEnvironment().run(activities().materializeStep, { runId: 'run-2', assetKey: 'a/configured', config: { threshold: -1 } }), (err: unknown) => {
+      assert.ok(err instanceof ApplicationFailure);
+      assert.equal(err.nonRetryable, true);
+      assert.equal(err.type, 'INVALID_CONFIG');
+      assert.match(err.message, /asset 'a\/configured': invalid run config: config field 'threshold'/);
+      return true;
+    });
+    assert.equal(await catalog.countMaterializations({ runId: 'run-2' }), 0);
+  });
+
+  test('an upstream that was never materialized fails without retry, naming the asset and table', async () => {
+    await assert.rejects(new MockActivityEnvironment().run(activities().materializeStep, { runId: 'run-3', assetKey: 'a/needs_upstream' }), (err: unknown) => {
+      assert.ok(err instanceof ApplicationFailure);
+      assert.equal(err.nonRetryable, true);
+      assert.match(err.message, /asset 'a\/never' has not been materialized/);
+      return true;
+    });
+  });
+
+  test('an asset the location does not define is a non-retryable failure that says to restart the worker', async () => {
+    await assert.rejects(new MockActivityEnvironment().run(activities().materializeStep, { runId: 'run-4', assetKey: 'a/gone' }), /not defined in code location 'loc'; restart its worker/);
+  });
+});
