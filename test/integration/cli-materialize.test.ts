@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { freePort, temporalAnswers } from '../../workers/dev-server';
+import { cairn, FIXTURES, startCairn } from '../cli/cli-helpers';
+
+const ws = ['--workspace', resolve(FIXTURES, 'small/cairn.workspace.json')];
+
+describe('cairn dev + cairn materialize through the CLI', () => {
+  let dev: ChildProcess;
+  let env: NodeJS.ProcessEnv;
+  let stateDir: string;
+  before(async () => {
+    stateDir = mkdtempSync(join(tmpdir(), 'cairn-cli-'));
+    const port = await freePort();
+    env = { TEMPORAL_ADDRESS: `127.0.0.1:${port}`, CAIRN_UI_PORT: String(await freePort()), CAIRN_STATE_DIR: stateDir };
+    ({ child: dev } = await startCairn([...ws, 'dev'], 'ready.', { env, timeoutMs: 180_000 }));
+  });
+  after(async () => {
+    if (dev && dev.exitCode === null) {
+      const exited = new Promise((r) => dev.once('exit', r));
+      dev.kill('SIGINT');
+      await exited;
+    }
+    assert.equal(await temporalAnswers(env.TEMPORAL_ADDRESS as string), false, 'cairn dev stops the dev server it started');
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  test('--json prints the summary contract and exits 0 when the run succeeds', async () => {
+    const r = await cairn([...ws, 'materialize', '--select', 'group:good', '--json'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { runId: string; workflowId: string; status: string; assets: { key: string; status: string; metadata?: Record<string, unknown> }[] };
+    assert.deepEqual(Object.keys(out).sort(), ['assets', 'runId', 'status', 'workflowId']);
+    assert.equal(out.status, 'succeeded');
+    assert.deepEqual(out.assets.map((a) => [a.key, a.status]), [['ok/a', 'materialized'], ['ok/b', 'materialized']]);
+    assert.equal(out.assets[0]?.metadata?.rowCount, 2);
+
+    const status = await cairn([...ws, 'status', '--json', '--select', 'ok/a'], { env });
+    const rows = JSON.parse(status.stdout) as { key: string; lastMaterialization?: { runId: string } }[];
+    assert.equal(rows[0]?.lastMaterialization?.runId, out.runId);
+
+    const logs = await cairn([...ws, 'logs', out.runId, '--asset', 'ok/b'], { env });
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.match(logs.stdout, /b ran/);
+  });
+
+  test('a failed run exits 1 and reports the failed and skipped assets', async () => {
+    const r = await cairn([...ws, 'materialize', '--select', 'group:bad', '--json'], { env });
+    assert.equal(r.code, 1, r.stderr);
+    const out = JSON.parse(r.stdout) as { status: string; assets: { key: string; status: string; error?: string }[] };
+    assert.equal(out.status, 'failed');
+    assert.deepEqual(out.assets.map((a) => [a.key, a.status]), [['bad/fails', 'failed'], ['bad/after', 'skipped']]);
+    assert.match(out.assets[0]?.error ?? '', /this asset always fails/);
+  });
+
+  test('without --json it shows per-asset progress, a summary and the Temporal UI link', async () => {
+    const r = await cairn([...ws, 'materialize', '--select', 'ok/a'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /✔ ok\/a\s+materialized/);
+    assert.match(r.stdout, /succeeded: 1 materialized, 0 failed, 0 skipped/);
+    assert.match(r.stdout, /Temporal UI: http:\/\/localhost:\d+\/namespaces\/default\/workflows\/cairn-run-/);
+  });
+
+  test('bad input exits 2 before any run starts', async () => {
+    const syntax = await cairn([...ws, 'materialize', '--select', '(ok/a'], { env });
+    assert.equal(syntax.code, 2);
+    assert.match(syntax.stderr, /column 1/);
+    const unknown = await cairn([...ws, 'materialize', '--select', 'ok/zz'], { env });
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /ok\/zz/);
+    const config = await cairn([...ws, 'materialize', '--select', 'ok/a', '--config', '{not json'], { env });
+    assert.equal(config.code, 2);
+    assert.match(config.stderr, /--config is not valid JSON/);
+  });
+});
+
+test('cairn materialize exits 1 with advice when no Temporal server answers', async () => {
+  const r = await cairn([...ws, 'materialize', '--select', '*'], { env: { TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` } });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /Temporal does not answer .* start `npx cairn dev`/);
+});
