@@ -80,11 +80,17 @@ const long = codeLocation({
   ],
 });
 
+const wideCount = 30;
+const wide = codeLocation({
+  name: 'wide',
+  assets: Array.from({ length: wideCount }, (_, i) => asset({ key: `w/n${String(i).padStart(2, '0')}`, deps: i >= 10 ? [`w/n${String(i - 10).padStart(2, '0')}`] : [], materialize: () => undefined })),
+});
+
 describe('materializeAssets on a real Temporal dev server', () => {
   let h: Harness;
   before(async () => {
     h = await startHarness();
-    await h.startLocations([diamond, failing, flaky, long]);
+    await h.startLocations([diamond, failing, flaky, long, wide]);
   });
   after(async () => {
     await h?.close();
@@ -168,6 +174,19 @@ describe('materializeAssets on a real Temporal dev server', () => {
     assert.equal(afterLongRan, false);
     assert.equal((await run.handle.describe()).status.name, 'CANCELLED');
     assert.equal((await h.catalog.getRun(run.runId))?.status, 'canceled');
+  });
+
+  test('a run longer than its history budget continues as new, keeps its run id and records every step once', async () => {
+    const run = await h.client.startRun({ selection: 'w/*', maxConcurrency: 4, historyEventLimit: 40 });
+    const summary = await h.client.result(run);
+    assert.equal(summary.status, 'succeeded');
+    assert.equal(summary.runId, run.runId);
+    assert.equal(summary.assets.length, wideCount);
+    assert.ok(summary.assets.every((a) => a.status === 'materialized'));
+    const latest = await h.client.client.workflow.getHandle(run.workflowId).describe();
+    assert.notEqual(latest.runId, run.runId, 'the run continued as new at least once');
+    assert.equal(await h.catalog.countMaterializations({ runId: run.runId }), wideCount);
+    assert.equal((await h.catalog.getRun(run.runId))?.status, 'succeeded');
   });
 
   test('a selection that matches nothing fails the workflow with a message naming it', async () => {
