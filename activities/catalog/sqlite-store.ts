@@ -110,11 +110,22 @@ export class SqliteCatalogStore implements CatalogStore {
 
   // Parameters always travel as one array: libsql treats a lone object argument (even `null`) as named parameters.
   private run(sql: string, ...params: unknown[]): Database.RunResult {
-    return this.db.prepare(sql).run(params);
+    return this.prepared(sql).run(params);
   }
 
   private all(sql: string, ...params: unknown[]): Row[] {
-    return this.db.prepare(sql).all(params).map(clean);
+    return this.prepared(sql).all(params).map(clean);
+  }
+
+  /** Statements are compiled once per store: a step's catalog write is on every worker's hot path. */
+  private readonly statements = new Map<string, Database.Statement>();
+  private prepared(sql: string): Database.Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
   }
 
   async migrate(): Promise<void> {
@@ -181,7 +192,7 @@ export class SqliteCatalogStore implements CatalogStore {
   async recordStepResults(results: StepResultRecord[]): Promise<void> {
     if (results.length === 0) return;
     this.write(() => {
-      const stmt = this.db.prepare(
+      const stmt = this.prepared(
         `INSERT INTO step_results (run_id, asset_key, status, error, attempt, at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (run_id, asset_key) DO UPDATE SET status = excluded.status, error = excluded.error,
            attempt = excluded.attempt, at = excluded.at
@@ -216,7 +227,7 @@ export class SqliteCatalogStore implements CatalogStore {
   async appendLogs(runId: string, assetKey: string, attempt: number, lines: LogLine[]): Promise<void> {
     if (lines.length === 0) return;
     this.write(() => {
-      const stmt = this.db.prepare(
+      const stmt = this.prepared(
         `INSERT INTO logs (run_id, asset_key, attempt, seq, level, message, at) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (run_id, asset_key, attempt, seq) DO NOTHING`,
       );
