@@ -60,18 +60,34 @@ export async function overhead(): Promise<void> {
     const cairn = await CairnClient.connect({ address: server.address, namespace: 'default' });
     const bare = new Client({ connection: await Connection.connect({ address: server.address }) });
 
-    const cairnTimes: number[] = [];
-    const bareTimes: number[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      let t = performance.now();
+    const runCairn = async (): Promise<number> => {
+      const t = performance.now();
       const run = await cairn.startRun({ selection: '*', maxConcurrency: CONCURRENCY });
       const summary = await cairn.result(run);
       if (summary.status !== 'succeeded' || summary.assets.length !== ASSETS) throw new Error(`cairn run did not succeed: ${summary.status}`);
-      cairnTimes.push(performance.now() - t);
-      t = performance.now();
-      const done = await bare.workflow.execute('bareDag', { taskQueue: 'bench-bare', workflowId: `bare-${Date.now()}-${r}`, args: [{ deps, maxConcurrency: CONCURRENCY, activityQueue: 'bench-bare-activities' }] });
+      return performance.now() - t;
+    };
+    let bareRuns = 0;
+    const runBare = async (): Promise<number> => {
+      const t = performance.now();
+      const done = await bare.workflow.execute('bareDag', { taskQueue: 'bench-bare', workflowId: `bare-${Date.now()}-${bareRuns++}`, args: [{ deps, maxConcurrency: CONCURRENCY, activityQueue: 'bench-bare-activities' }] });
       if (done !== ASSETS) throw new Error('bare run incomplete');
-      bareTimes.push(performance.now() - t);
+      return performance.now() - t;
+    };
+    // One unmeasured round of each warms the workers, the JIT and the server; then the two alternate, and
+    // which goes first alternates too, so neither always runs on a machine the other just heated.
+    await runCairn();
+    await runBare();
+    const cairnTimes: number[] = [];
+    const bareTimes: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      if (r % 2 === 0) {
+        cairnTimes.push(await runCairn());
+        bareTimes.push(await runBare());
+      } else {
+        bareTimes.push(await runBare());
+        cairnTimes.push(await runCairn());
+      }
       console.log(`round ${r + 1}: cairn ${(cairnTimes.at(-1)! / 1000).toFixed(2)} s, bare ${(bareTimes.at(-1)! / 1000).toFixed(2)} s`);
     }
     const c = median(cairnTimes);
