@@ -3,6 +3,7 @@ import { openCatalog } from '../activities/catalog/open-catalog';
 import { resolveSettings, type Settings } from '../workers/settings';
 import { findWorkspaceFile, loadWorkspace, readWorkspaceFile, type LoadedWorkspace } from '../workers/workspace-loader';
 import { dirname } from 'node:path';
+import { AssetGraph } from '../definitions/graph';
 import { CliExit, Exit, printProblems } from './errors';
 
 export interface GlobalOptions {
@@ -42,4 +43,11 @@ export async function withCatalog<T>(settings: Settings, fn: (catalog: CatalogSt
   } finally {
     await catalog.close();
   }
+}
+
+/** One graph over every code location of a loaded workspace (the live definitions, not the snapshots). */
+export function workspaceGraph(ws: LoadedWorkspace): AssetGraph {
+  return AssetGraph.fromNodes(
+    ws.locations.flatMap(({ location }) => location.assets.map((a) => ({ key: a.key, deps: a.deps, group: a.group, kinds: a.kinds, owners: a.owners, tags: a.tags, codeLocation: location.name, isExternal: a.isExternal }))),
+  );
 }

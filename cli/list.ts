@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { AssetGraph } from '../definitions/graph';
 import { selectAssets } from '../definitions/selection';
-import { loadValidWorkspace, type GlobalOptions } from './context';
+import { loadValidWorkspace, workspaceGraph, type GlobalOptions } from './context';
 
 export interface ListedAsset {
   key: string;
@@ -21,8 +20,7 @@ export function registerList(program: Command, globals: () => GlobalOptions): vo
     .option('--json', 'print a JSON array of { key, group, kinds, deps, codeLocation }')
     .action(async (opts: { select: string; json?: boolean }) => {
       const ws = await loadValidWorkspace(globals());
-      const nodes = ws.locations.flatMap(({ location }) => location.assets.map((a) => ({ key: a.key, deps: a.deps, group: a.group, kinds: a.kinds, owners: a.owners, tags: a.tags, codeLocation: location.name, isExternal: a.isExternal })));
-      const graph = AssetGraph.fromNodes(nodes);
+      const graph = workspaceGraph(ws);
       const keys = selectAssets(opts.select, graph);
       const rows: ListedAsset[] = keys.map((k) => {
         const n = graph.node(k);

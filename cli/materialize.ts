@@ -69,7 +69,7 @@ export async function runAndReport(settings: Settings, input: { selection: strin
     if (progress) process.stdout.write(`run ${run.workflowId} started: ${link}\n`);
     let finished = false;
     const poll = (async () => {
-      while (!finished) {
+      while (progress && !finished) {
         const view = await client.status(run.handle);
         if (view && progress && !finished) progress.update(view);
         await new Promise((r) => setTimeout(r, 250));

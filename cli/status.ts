@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { AssetGraph } from '../definitions/graph';
 import { selectAssets } from '../definitions/selection';
-import { loadValidWorkspace, withCatalog, type GlobalOptions } from './context';
+import { loadValidWorkspace, workspaceGraph, withCatalog, type GlobalOptions } from './context';
 
 export interface AssetStatusRow {
   key: string;
@@ -21,7 +20,7 @@ export function registerStatus(program: Command, globals: () => GlobalOptions): 
     .option('--json', 'print a JSON array')
     .action(async (opts: { select: string; json?: boolean }) => {
       const ws = await loadValidWorkspace(globals());
-      const graph = AssetGraph.fromNodes(ws.locations.flatMap(({ location }) => location.assets.map((a) => ({ key: a.key, deps: a.deps, group: a.group, kinds: a.kinds, owners: a.owners, tags: a.tags, codeLocation: location.name, isExternal: a.isExternal }))));
+      const graph = workspaceGraph(ws);
       const keys = selectAssets(opts.select, graph);
       const statuses = await withCatalog(ws.settings, (catalog) => catalog.assetStatuses(keys));
       const rows: AssetStatusRow[] = keys.map((key) => {

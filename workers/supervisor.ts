@@ -48,15 +48,18 @@ function spawnLocationWorker(ws: LoadedWorkspace, name: string, address: string,
       child.kill('SIGKILL');
       reject(new Error(`the worker of code location '${name}' did not become ready within ${READY_TIMEOUT_MS / 1000} s`));
     }, READY_TIMEOUT_MS);
+    let ready = false;
     child.on('message', (m: { type?: string }) => {
       if (m?.type === 'ready') {
+        ready = true;
         clearTimeout(timer);
         resolveReady(child);
       }
     });
-    child.on('exit', (code) => {
+    child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`the worker of code location '${name}' exited with code ${code} before it was ready (its errors are above)`));
+      if (!ready) reject(new Error(`the worker of code location '${name}' exited with code ${code} before it was ready (its errors are above)`));
+      else if (code !== 0 && signal !== 'SIGTERM') process.stderr.write(`${prefix}${pc.red(`worker exited (${signal ?? `code ${code}`}); its steps wait on task queue cairn-loc-${name} until a worker polls it again`)}\n`);
     });
   });
 }
