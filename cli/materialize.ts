@@ -96,7 +96,7 @@ export async function runAndReport(settings: Settings, input: { selection: strin
 }
 
 /** Checks the selection against the published definitions before anything starts, so bad input exits 2. */
-export async function preflight(settings: Settings, selection: string): Promise<void> {
+export async function preflight(settings: Settings, selection: string, config?: Record<string, unknown>): Promise<void> {
   try {
     parseSelection(selection);
   } catch (err) {
@@ -108,7 +108,10 @@ export async function preflight(settings: Settings, selection: string): Promise<
   }
   await withCatalog(settings, async (catalog) => {
     try {
-      planRun(await catalog.getSnapshots(), selection);
+      const plan = planRun(await catalog.getSnapshots(), selection);
+      const inRun = new Set(plan.steps.map((s) => s.key));
+      const stray = Object.keys(config ?? {}).filter((k) => !inRun.has(k));
+      if (stray.length > 0) throw new CliExit(Exit.badInput, `--config names ${stray.map((k) => `'${k}'`).join(', ')}, which ${stray.length === 1 ? 'is' : 'are'} not in this run's selection '${selection}'`);
     } catch (err) {
       if (err instanceof CairnError) throw new CliExit(Exit.badInput, err.message);
       throw err;
@@ -136,7 +139,7 @@ export function registerMaterialize(program: Command, globals: () => GlobalOptio
         maxConcurrency = Number(opts.maxConcurrency);
         if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > 500) throw new CliExit(Exit.badInput, `--max-concurrency must be a whole number from 1 to 500, got '${opts.maxConcurrency}'`);
       }
-      await preflight(settings, opts.select);
+      await preflight(settings, opts.select, config);
       const summary = await runAndReport(settings, { selection: opts.select, ...(config ? { config } : {}), ...(tags ? { tags } : {}), ...(maxConcurrency ? { maxConcurrency } : {}) }, { ...(opts.json ? { json: true } : {}), ...(opts.workflowId ? { workflowId: opts.workflowId } : {}) });
       if (summary.status !== 'succeeded') process.exitCode = Exit.runFailed;
     });

@@ -74,6 +74,12 @@ function checkInput(input: MaterializeAssetsInput): void {
   if (typeof input.selection !== 'string' || input.selection.trim() === '') {
     throw wf.ApplicationFailure.nonRetryable('input.selection must be a non-empty selection string, e.g. {"selection":"*"}', 'INVALID_INPUT');
   }
+  if (input.config !== undefined && (typeof input.config !== 'object' || input.config === null || Array.isArray(input.config))) {
+    throw wf.ApplicationFailure.nonRetryable('input.config must be an object keyed by asset key: {"marts/scores": {"threshold": 0.5}}', 'INVALID_INPUT');
+  }
+  if (input.tags !== undefined && (typeof input.tags !== 'object' || input.tags === null || Object.values(input.tags).some((v) => typeof v !== 'string'))) {
+    throw wf.ApplicationFailure.nonRetryable('input.tags must be an object of string values: {"team": "finance"}', 'INVALID_INPUT');
+  }
   const c = input.maxConcurrency;
   if (c !== undefined && (!Number.isInteger(c) || c < 1 || c > MAX_CONCURRENCY)) {
     throw wf.ApplicationFailure.nonRetryable(`input.maxConcurrency must be a whole number from 1 to ${MAX_CONCURRENCY}, got ${String(c)}`, 'INVALID_INPUT');

@@ -74,6 +74,9 @@ describe('cairn dev + cairn materialize through the CLI', () => {
     const config = await cairn([...ws, 'materialize', '--select', 'ok/a', '--config', '{not json'], { env });
     assert.equal(config.code, 2);
     assert.match(config.stderr, /--config is not valid JSON/);
+    const stray = await cairn([...ws, 'materialize', '--select', 'ok/a', '--config', '{"ok/b":{}}'], { env });
+    assert.equal(stray.code, 2);
+    assert.match(stray.stderr, /--config names 'ok\/b', which is not in this run's selection 'ok\/a'/);
   });
 });
 
