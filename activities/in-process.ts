@@ -5,9 +5,9 @@ import { CairnErrors } from '../definitions/errors';
 import { downstreamSteps, planRun } from '../definitions/plan';
 import { locationSnapshot } from '../definitions/to-snapshot';
 import { validateLocation } from '../definitions/validate';
-import { DuckDBIOManager, DuckDBResource } from './duckdb';
 import { executeStep, StepError } from './execute-step';
-import { isIOManager, type IOManager } from './io-manager';
+import type { IOManager } from './io-manager';
+import { locationIOManager } from './location-io';
 import type { RunSummary, StepReport } from './types';
 
 export interface InProcessOptions {
@@ -39,13 +39,7 @@ export async function materializeInProcess(assets: readonly AssetDefinition<any>
   const plan = planRun([locationSnapshot(location)], opts.selection ?? '*');
   const byKey = new Map(location.assets.map((a) => [a.key, a]));
 
-  let owned: DuckDBResource | undefined;
-  let io = opts.io ?? (isIOManager(location.resources.io) ? location.resources.io : undefined);
-  if (!io) {
-    const existing = Object.values(location.resources).find((r): r is DuckDBResource => r instanceof DuckDBResource);
-    if (!existing) owned = new DuckDBResource({ path: opts.warehousePath ?? ':memory:' });
-    io = new DuckDBIOManager(existing ?? (owned as DuckDBResource));
-  }
+  const { io, owned } = opts.io ? { io: opts.io, owned: undefined } : locationIOManager(location, opts.warehousePath ?? ':memory:');
   const runId = `in-process-${randomUUID()}`;
   const reports: InProcessResult['assets'] = plan.steps.map((s) => ({ key: s.key, status: 'skipped' }));
   const done = new Set<number>();

@@ -124,6 +124,20 @@ function normalizeIns(ins: AssetOptions['ins']): AssetDefinition['ins'] {
   return out;
 }
 
+/** The fields every asset declaration shares, normalized. */
+function describedFields(options: ExternalAssetOptions) {
+  return {
+    kind: 'asset' as const,
+    key: options.key,
+    group: options.group ?? DEFAULT_GROUP,
+    kinds: [...(options.kinds ?? [])],
+    owners: [...(options.owners ?? [])],
+    tags: { ...(options.tags ?? {}) },
+    ...(options.description !== undefined ? { description: options.description } : {}),
+    metadata: { ...(options.metadata ?? {}) },
+  };
+}
+
 /**
  * Declares an asset: a persistent data object that Cairn materializes by calling `materialize`.
  * Declaring never throws for a bad key, retry or config schema: validation (`cairn check`, worker start)
@@ -145,16 +159,9 @@ export function asset<Config = unknown>(options: AssetOptions<Config>): AssetDef
   const ins = normalizeIns(options.ins);
   const deps = [...new Set([...(options.deps ?? []).map(refKey), ...Object.values(ins).map((i) => i.key)])];
   return {
-    kind: 'asset',
-    key: options.key,
+    ...describedFields(options),
     deps,
     ins,
-    group: options.group ?? DEFAULT_GROUP,
-    kinds: [...(options.kinds ?? [])],
-    owners: [...(options.owners ?? [])],
-    tags: { ...(options.tags ?? {}) },
-    ...(options.description !== undefined ? { description: options.description } : {}),
-    metadata: { ...(options.metadata ?? {}) },
     ...(options.codeVersion !== undefined ? { codeVersion: options.codeVersion } : {}),
     retry: normalizeRetry(options.retry),
     ...(options.config !== undefined ? { config: options.config } : {}),
@@ -175,16 +182,9 @@ export function externalAsset(options: ExternalAssetOptions): AssetDefinition {
     throw new CairnError(ErrorCodes.InvalidDefinition, 'externalAsset() takes an options object: externalAsset({ key, ... })');
   }
   return {
-    kind: 'asset',
-    key: options.key,
+    ...describedFields(options),
     deps: (options.deps ?? []).map(refKey),
     ins: {},
-    group: options.group ?? DEFAULT_GROUP,
-    kinds: [...(options.kinds ?? [])],
-    owners: [...(options.owners ?? [])],
-    tags: { ...(options.tags ?? {}) },
-    ...(options.description !== undefined ? { description: options.description } : {}),
-    metadata: { ...(options.metadata ?? {}) },
     retry: DEFAULT_RETRY,
     resources: [],
     isExternal: true,

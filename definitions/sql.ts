@@ -58,7 +58,7 @@ export function renderSql(fragment: SqlFragment): { text: string; params: unknow
     f.values.forEach((value, i) => {
       let v: unknown = value;
       if (hasToSql(v)) v = v.toSql();
-      if (isSqlFragment(v)) text += `(${walk(v)})`.replace(/^\((.*)\)$/s, needsParens(v) ? '($1)' : '$1');
+      if (isSqlFragment(v)) text += needsParens(v) ? `(${walk(v)})` : walk(v);
       else if (isIdentifier(v)) text += v.parts.map(quoteIdentifier).join('.');
       else {
         params.push(v);

@@ -1,7 +1,6 @@
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { CatalogStore, LogLine } from '../activities/catalog/catalog-store';
-import { DuckDBIOManager, DuckDBResource } from '../activities/duckdb';
-import { isIOManager, type IOManager } from '../activities/io-manager';
+import { locationIOManager } from '../activities/location-io';
 import { createLocationActivities } from '../activities/location-activities';
 import type { CodeLocationDefinition } from '../definitions/code-location';
 import type { LocationSnapshot } from '../definitions/snapshot';
@@ -23,16 +22,6 @@ export interface LocationWorker {
   snapshot: LocationSnapshot;
   /** Closes what the location's resources hold open (the warehouse file). */
   dispose(): Promise<void>;
-}
-
-/** The IO manager of a location: its `io` resource, else DuckDB tables in its (or the default) warehouse. */
-export function locationIOManager(location: CodeLocationDefinition, warehousePath: string): { io: IOManager; owned?: DuckDBResource } {
-  const io = location.resources.io;
-  if (isIOManager(io)) return { io };
-  const existing = Object.values(location.resources).find((r): r is DuckDBResource => r instanceof DuckDBResource);
-  if (existing) return { io: new DuckDBIOManager(existing) };
-  const owned = new DuckDBResource({ path: warehousePath });
-  return { io: new DuckDBIOManager(owned), owned };
 }
 
 /**
