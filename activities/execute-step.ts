@@ -1,8 +1,10 @@
 import type { z } from 'zod';
 import type { AssetDefinition, MaterializeContext, StepLogger } from '../definitions/asset';
 import { CairnError, ErrorCodes } from '../definitions/errors';
+import { normalizeMetadata, type Metadata } from '../definitions/metadata';
 import type { IOManager } from './io-manager';
 import type { LogLine } from './catalog/catalog-store';
+import { runSubprocess } from './subprocess';
 
 export interface ExecuteStepOptions {
   runId: string;
@@ -16,10 +18,14 @@ export interface ExecuteStepOptions {
   echo?: (line: LogLine, assetKey: string) => void;
   /** Heartbeat this often while user code runs, so cancellation reaches steps that never heartbeat. */
   heartbeatEveryMs?: number;
+  /** Called on each heartbeat tick with the lines logged since the previous call, so long steps show logs live. */
+  flushLogs?: (lines: LogLine[]) => Promise<void>;
 }
 
 export interface ExecuteStepResult {
-  metadata: Record<string, unknown>;
+  metadata: Metadata;
+  /** Set by the step with `ctx.setDataVersion`. */
+  dataVersion?: string;
   logs: LogLine[];
   durationMs: number;
 }
@@ -64,7 +70,17 @@ export async function executeStep(a: AssetDefinition<any>, opts: ExecuteStepOpti
     error: (m) => push('error', m),
   };
   const extra: Record<string, unknown> = {};
+  let dataVersion: string | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let flushed = 0;
+  const flush = (): void => {
+    if (!opts.flushLogs || flushed >= logs.length) return;
+    const lines = logs.slice(flushed);
+    flushed = logs.length;
+    opts.flushLogs(lines).catch(() => {
+      flushed = Math.min(flushed, lines[0]?.seq ?? 0);
+    });
+  };
   try {
     if (!a.materialize) throw new CairnError(ErrorCodes.InvalidDefinition, `asset '${a.key}' is external: Cairn does not materialize it`, a.key);
     const config = parseConfig(a, opts.config);
@@ -83,11 +99,22 @@ export async function executeStep(a: AssetDefinition<any>, opts: ExecuteStepOpti
       signal: opts.signal,
       addMetadata: (entries) => Object.assign(extra, entries),
       heartbeat: (details) => opts.heartbeat(details),
+      setDataVersion: (version) => {
+        if (typeof version !== 'string' || version === '') throw new CairnError(ErrorCodes.InvalidDefinition, `asset '${a.key}': setDataVersion takes a non-empty string`, a.key);
+        dataVersion = version;
+      },
+      exec: (command, args = [], options = {}) => runSubprocess(command, args, { ...options, log, signal: opts.signal }),
     };
-    if (opts.heartbeatEveryMs) timer = setInterval(() => opts.heartbeat(), opts.heartbeatEveryMs);
+    if (opts.heartbeatEveryMs) {
+      timer = setInterval(() => {
+        opts.heartbeat();
+        flush();
+      }, opts.heartbeatEveryMs);
+    }
     const value = await raceAbort(Promise.resolve(a.materialize(ctx)), opts.signal);
     const stored = await opts.io.handleOutput({ assetKey: a.key, runId: opts.runId }, value);
-    return { metadata: { ...stored.metadata, ...extra }, logs, durationMs: Date.now() - started };
+    const metadata = normalizeMetadata({ ...stored.metadata, ...extra }, `asset '${a.key}'`);
+    return { metadata, ...(dataVersion !== undefined ? { dataVersion } : {}), logs, durationMs: Date.now() - started };
   } catch (err) {
     if (!(err instanceof CairnError) || err.code !== ErrorCodes.InvalidConfig) push('error', err instanceof Error ? (err.stack ?? err.message) : String(err));
     throw new StepError(err, logs);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AssetDefinition } from '../definitions/asset';
+import type { Metadata } from '../definitions/metadata';
 import { codeLocation, isCodeLocation, type CodeLocationDefinition } from '../definitions/code-location';
 import { CairnErrors } from '../definitions/errors';
 import { downstreamSteps, planRun } from '../definitions/plan';
@@ -22,7 +23,7 @@ export interface InProcessOptions {
 }
 
 export interface InProcessResult extends RunSummary {
-  assets: (StepReport & { metadata?: Record<string, unknown> })[];
+  assets: (StepReport & { metadata?: Metadata })[];
 }
 
 /**

@@ -2,7 +2,9 @@ import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activ
 import type { AssetDefinition } from '../definitions/asset';
 import type { CodeLocationDefinition } from '../definitions/code-location';
 import { CairnError, ErrorCodes, NonRetryableError } from '../definitions/errors';
-import type { CatalogStore, LogLine } from './catalog/catalog-store';
+import type { Metadata } from '../definitions/metadata';
+import { currentDataVersion, derivedDataVersion } from '../definitions/staleness';
+import { runEventKey, type CatalogStore, type LogLine } from './catalog/catalog-store';
 import { executeStep, StepError } from './execute-step';
 import type { IOManager } from './io-manager';
 import type { LocationActivities, StepInput, StepOutput } from './types';
@@ -16,7 +18,7 @@ export interface LocationActivityDeps {
 }
 
 /** Errors that another attempt cannot fix. */
-const NON_RETRYABLE_CODES = new Set<string>([ErrorCodes.InvalidConfig, ErrorCodes.MissingResource, ErrorCodes.InvalidDefinition]);
+const NON_RETRYABLE_CODES = new Set<string>([ErrorCodes.InvalidConfig, ErrorCodes.MissingResource, ErrorCodes.InvalidDefinition, ErrorCodes.InvalidMetadata]);
 
 /** Errors of these classes are deterministic: an upstream table that is not there will not appear on retry. */
 const NON_RETRYABLE_NAMES = new Set(['AssetNotMaterializedError']);
@@ -24,9 +26,27 @@ const NON_RETRYABLE_NAMES = new Set(['AssetNotMaterializedError']);
 const MAX_RETURNED_METADATA_BYTES = 4096;
 
 /** What goes back into workflow history: small. The full metadata is in the catalog. */
-function smallMetadata(metadata: Record<string, unknown>): Record<string, unknown> {
+function smallMetadata(metadata: Metadata): Metadata {
   if (JSON.stringify(metadata).length <= MAX_RETURNED_METADATA_BYTES) return metadata;
-  return Object.fromEntries(Object.entries(metadata).filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v)).map(([k, v]) => [k, typeof v === 'string' ? v.slice(0, 200) : v]));
+  const small = Object.entries(metadata).filter(([, v]) => ['number', 'row_count', 'bool', 'text', 'url'].includes(v.type));
+  return Object.fromEntries(small.map(([k, v]) => [k, typeof v.value === 'string' ? { ...v, value: v.value.slice(0, 200) } : v] as const)) as Metadata;
+}
+
+/**
+ * The data versions of `deps` as the catalog knows them now: what this step consumes. An upstream with no
+ * known version (an external asset never reported) maps to null.
+ */
+async function inputDataVersions(catalog: CatalogStore, deps: readonly string[]): Promise<Record<string, string | null>> {
+  if (deps.length === 0) return {};
+  const statuses = await catalog.assetStatuses([...deps]);
+  return Object.fromEntries(deps.map((d) => {
+    const s = statuses.get(d);
+    const version = currentDataVersion({
+      ...(s?.lastMaterialization ? { materialization: s.lastMaterialization } : {}),
+      ...(s?.lastObservation ? { observation: s.lastObservation } : {}),
+    });
+    return [d, version ?? null];
+  }));
 }
 
 /** Converts what a step threw into the failure Temporal records, deciding whether it is retryable. */
@@ -59,6 +79,8 @@ export function createLocationActivities(deps: LocationActivityDeps): LocationAc
       }
       const attempt = ctx.info.attempt;
       try {
+        // Read before the step runs: the versions of the data the step is about to consume.
+        const inputs = await inputDataVersions(deps.catalog, a.deps);
         const result = await executeStep(a, {
           runId: input.runId,
           attempt,
@@ -68,15 +90,21 @@ export function createLocationActivities(deps: LocationActivityDeps): LocationAc
           signal: ctx.cancellationSignal,
           heartbeat: (d) => ctx.heartbeat(d),
           heartbeatEveryMs: 5000,
+          flushLogs: (lines) => deps.catalog.appendLogs(input.runId, a.key, attempt, lines),
           ...(deps.echo ? { echo: deps.echo } : {}),
         });
-        await deps.catalog.recordMaterialization({
+        await deps.catalog.recordAssetEvent({
+          eventKey: runEventKey('materialization', input.runId, a.key, null),
+          type: 'materialization',
+          source: 'run',
           runId: input.runId,
           assetKey: a.key,
           partition: null,
           attempt,
           metadata: result.metadata,
           ...(a.codeVersion !== undefined ? { codeVersion: a.codeVersion } : {}),
+          dataVersion: result.dataVersion ?? derivedDataVersion(a.codeVersion ?? `run:${input.runId}`, inputs),
+          inputDataVersions: inputs,
           at: new Date().toISOString(),
           codeLocation: deps.location.name,
         });

@@ -2,6 +2,7 @@
  * Activity contracts shared by workers (which implement them) and workflows (which import these TYPES only).
  * Everything here crosses Temporal as a payload, so it is small, plain data.
  */
+import type { Metadata } from '../definitions/metadata';
 import type { RunPlan } from '../definitions/plan';
 
 export type StepOutcome = 'materialized' | 'failed' | 'skipped';
@@ -17,7 +18,7 @@ export interface StepInput {
 export interface StepOutput {
   assetKey: string;
   /** Small metadata (row count, table); the full record is in the catalog. */
-  metadata: Record<string, unknown>;
+  metadata: Metadata;
   durationMs: number;
 }
 
@@ -35,10 +36,52 @@ export interface RunSummary {
   assets: StepReport[];
 }
 
+/** Re-run an earlier run: only its failed and skipped steps (`from-failure`), or its whole selection (`all`). */
+export interface ReexecuteRequest {
+  runId: string;
+  mode: 'from-failure' | 'all';
+}
+
+export interface PlanRunInput {
+  /** Required unless `reexecute` is given (then the original run's selection is used). */
+  selection?: string;
+  /** Keep only assets that are missing or stale. */
+  staleOnly?: boolean;
+  reexecute?: ReexecuteRequest;
+}
+
+/** What planning returns to the workflow: the plan and what it inherits from a re-executed run. */
+export interface PlannedRun {
+  plan: RunPlan;
+  selection: string;
+  /** The original run's config and tags, for a re-execution. */
+  config?: Record<string, unknown>;
+  tags?: Record<string, string>;
+  parentRunId?: string;
+  rootRunId?: string;
+  /** Whether the namespace has Cairn's search attributes registered (the workflow sets them only then). */
+  searchAttributes: boolean;
+}
+
+export interface RunStartedInput {
+  runId: string;
+  workflowId: string;
+  selection: string;
+  tags: Record<string, string>;
+  stepCount: number;
+  startedAt: string;
+  trigger: string;
+  locations: string[];
+  assetKeys: string[];
+  parentRunId?: string;
+  rootRunId?: string;
+  config?: Record<string, unknown>;
+}
+
 /** Activities of the orchestrator worker (task queue `cairn`). */
 export interface OrchestratorActivities {
-  planRun(input: { selection: string }): Promise<RunPlan>;
-  recordRunStarted(input: { runId: string; workflowId: string; selection: string; tags: Record<string, string>; stepCount: number; startedAt: string }): Promise<void>;
+  planRun(input: PlanRunInput): Promise<PlannedRun>;
+  recordRunStarted(input: RunStartedInput): Promise<void>;
   recordRunFinished(input: { runId: string; summary: RunSummary; finishedAt: string }): Promise<void>;
 }
 

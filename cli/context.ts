@@ -3,7 +3,10 @@ import { openCatalog } from '../activities/catalog/open-catalog';
 import { resolveSettings, type Settings } from '../workers/settings';
 import { findWorkspaceFile, loadWorkspace, readWorkspaceFile, type LoadedWorkspace } from '../workers/workspace-loader';
 import { dirname } from 'node:path';
-import { AssetGraph } from '../definitions/graph';
+import type { AssetGraph } from '../definitions/graph';
+import { graphFromSnapshots } from '../definitions/plan';
+import type { LocationSnapshot } from '../definitions/snapshot';
+import { locationSnapshot } from '../definitions/to-snapshot';
 import { CliExit, Exit, printProblems } from './errors';
 
 export interface GlobalOptions {
@@ -47,7 +50,10 @@ export async function withCatalog<T>(settings: Settings, fn: (catalog: CatalogSt
 
 /** One graph over every code location of a loaded workspace (the live definitions, not the snapshots). */
 export function workspaceGraph(ws: LoadedWorkspace): AssetGraph {
-  return AssetGraph.fromNodes(
-    ws.locations.flatMap(({ location }) => location.assets.map((a) => ({ key: a.key, deps: a.deps, group: a.group, kinds: a.kinds, owners: a.owners, tags: a.tags, codeLocation: location.name, isExternal: a.isExternal }))),
-  );
+  return graphFromSnapshots(workspaceSnapshots(ws));
+}
+
+/** The snapshots the workspace's workers would publish, built from the live definitions. */
+export function workspaceSnapshots(ws: LoadedWorkspace): LocationSnapshot[] {
+  return ws.locations.map(({ location }) => locationSnapshot(location));
 }

@@ -1,14 +1,20 @@
 import { Command, CommanderError } from 'commander';
 import pc from 'picocolors';
 import { CairnError } from '../definitions/errors';
+import { registerCatalog } from './catalog';
 import { registerCheck } from './check';
 import type { GlobalOptions } from './context';
 import { registerDemo } from './demo';
 import { registerDev } from './dev';
 import { CliExit, Exit } from './errors';
+import { registerLineage } from './lineage';
+import { registerHistory } from './history';
 import { registerList } from './list';
 import { registerLogs } from './logs';
 import { registerMaterialize } from './materialize';
+import { registerReexecute } from './reexecute';
+import { registerReport } from './report';
+import { registerRuns } from './runs';
 import { registerStatus } from './status';
 import { registerWorker } from './worker';
 
@@ -22,9 +28,15 @@ const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 registerDev(program, globals);
 registerMaterialize(program, globals);
 registerList(program, globals);
+registerLineage(program, globals);
 registerCheck(program, globals);
 registerStatus(program, globals);
 registerLogs(program, globals);
+registerRuns(program, globals);
+registerReexecute(program, globals);
+registerReport(program, globals);
+registerHistory(program, globals);
+registerCatalog(program, globals);
 registerDemo(program, globals);
 registerWorker(program, globals);
 

@@ -1,3 +1,7 @@
+import type { Metadata } from '../definitions/metadata';
+import { planFromCatalog } from '../activities/orchestrator-activities';
+import type { PlannedRun, PlanRunInput } from '../activities/types';
+import type { MaterializeAssetsInput } from '../workflows/materialize-assets';
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { CairnClient, RunStartError } from '../client/cairn-client';
@@ -19,9 +23,10 @@ export interface MaterializeOptions {
   tag?: string[];
   maxConcurrency?: string;
   workflowId?: string;
+  staleOnly?: boolean;
 }
 
-export type DetailedSummary = RunSummary & { assets: (RunSummary['assets'][number] & { metadata?: Record<string, unknown> })[] };
+export type DetailedSummary = RunSummary & { assets: (RunSummary['assets'][number] & { metadata?: Metadata })[] };
 
 function parseConfig(text: string | undefined): Record<string, unknown> | undefined {
   if (text === undefined) return undefined;
@@ -60,10 +65,10 @@ export async function withMetadata(catalog: CatalogStore, summary: RunSummary): 
 }
 
 /** Starts a run, shows live progress (unless `json`), and returns the summary with metadata. */
-export async function runAndReport(settings: Settings, input: { selection: string; config?: Record<string, unknown>; tags?: Record<string, string>; maxConcurrency?: number }, opts: { json?: boolean; workflowId?: string; quietProgress?: boolean }): Promise<DetailedSummary> {
+export async function runAndReport(settings: Settings, input: MaterializeAssetsInput, opts: { json?: boolean; workflowId?: string; quietProgress?: boolean }): Promise<DetailedSummary> {
   const client = await CairnClient.connect({ address: settings.temporalAddress, namespace: settings.namespace });
   try {
-    const run = await client.startRun(input, opts.workflowId ? { workflowId: opts.workflowId } : {});
+    const run = await client.startRun({ trigger: 'cli', ...input }, opts.workflowId ? { workflowId: opts.workflowId } : {});
     const link = runLink(settings.uiUrl, settings.namespace, run.workflowId, run.runId);
     const progress = opts.json || opts.quietProgress ? undefined : new RunProgress();
     if (progress) process.stdout.write(`run ${run.workflowId} started: ${link}\n`);
@@ -95,23 +100,30 @@ export async function runAndReport(settings: Settings, input: { selection: strin
   }
 }
 
-/** Checks the selection against the published definitions before anything starts, so bad input exits 2. */
-export async function preflight(settings: Settings, selection: string, config?: Record<string, unknown>): Promise<void> {
-  try {
-    parseSelection(selection);
-  } catch (err) {
-    if (err instanceof CairnError) throw new CliExit(Exit.badInput, err.message);
-    throw err;
+/**
+ * Checks the request against the published definitions before anything starts, so bad input exits 2; returns
+ * the plan the run will (most likely) execute.
+ */
+export async function preflight(settings: Settings, input: PlanRunInput, config?: Record<string, unknown>): Promise<PlannedRun> {
+  if (input.selection !== undefined) {
+    try {
+      parseSelection(input.selection);
+    } catch (err) {
+      if (err instanceof CairnError) throw new CliExit(Exit.badInput, err.message);
+      throw err;
+    }
   }
   if (!(await temporalAnswers(settings.temporalAddress))) {
     throw new CliExit(Exit.runFailed, `Temporal does not answer at ${settings.temporalAddress}; start \`npx cairn dev\` in another terminal (or set TEMPORAL_ADDRESS)`);
   }
-  await withCatalog(settings, async (catalog) => {
+  return await withCatalog(settings, async (catalog) => {
     try {
-      const plan = planRun(await catalog.getSnapshots(), selection);
-      const inRun = new Set(plan.steps.map((s) => s.key));
+      const planned = await planFromCatalog(catalog, input);
+      const all = input.staleOnly && input.selection !== undefined ? planRun(await catalog.getSnapshots(), input.selection) : planned.plan;
+      const inRun = new Set(all.steps.map((s) => s.key));
       const stray = Object.keys(config ?? {}).filter((k) => !inRun.has(k));
-      if (stray.length > 0) throw new CliExit(Exit.badInput, `--config names ${stray.map((k) => `'${k}'`).join(', ')}, which ${stray.length === 1 ? 'is' : 'are'} not in this run's selection '${selection}'`);
+      if (stray.length > 0) throw new CliExit(Exit.badInput, `--config names ${stray.map((k) => `'${k}'`).join(', ')}, which ${stray.length === 1 ? 'is' : 'are'} not in this run's selection '${planned.selection}'`);
+      return { ...planned, searchAttributes: false };
     } catch (err) {
       if (err instanceof CairnError) throw new CliExit(Exit.badInput, err.message);
       throw err;
@@ -130,6 +142,7 @@ export function registerMaterialize(program: Command, globals: () => GlobalOptio
     .option('--tag <key=value...>', 'tags for the run')
     .option('--max-concurrency <n>', 'steps running at once (default 16)')
     .option('--workflow-id <id>', 'workflow id to use instead of a generated one')
+    .option('--stale-only', 'run only the selected assets that are missing or stale (see `cairn status`)')
     .action(async (opts: MaterializeOptions) => {
       const settings = settingsOnly(globals());
       const config = parseConfig(opts.config);
@@ -139,8 +152,16 @@ export function registerMaterialize(program: Command, globals: () => GlobalOptio
         maxConcurrency = Number(opts.maxConcurrency);
         if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > 500) throw new CliExit(Exit.badInput, `--max-concurrency must be a whole number from 1 to 500, got '${opts.maxConcurrency}'`);
       }
-      await preflight(settings, opts.select, config);
-      const summary = await runAndReport(settings, { selection: opts.select, ...(config ? { config } : {}), ...(tags ? { tags } : {}), ...(maxConcurrency ? { maxConcurrency } : {}) }, { ...(opts.json ? { json: true } : {}), ...(opts.workflowId ? { workflowId: opts.workflowId } : {}) });
+      const planned = await preflight(settings, { selection: opts.select, ...(opts.staleOnly ? { staleOnly: true } : {}) }, config);
+      if (opts.staleOnly && planned.plan.steps.length === 0) {
+        if (opts.json) process.stdout.write(`${JSON.stringify({ status: 'nothing-to-do', selection: opts.select, assets: [] })}\n`);
+        else process.stdout.write(`nothing in '${opts.select}' is missing or stale; no run started\n`);
+        return;
+      }
+      const input: MaterializeAssetsInput = {
+        selection: opts.select, ...(opts.staleOnly ? { staleOnly: true } : {}), ...(config ? { config } : {}), ...(tags ? { tags } : {}), ...(maxConcurrency ? { maxConcurrency } : {}),
+      };
+      const summary = await runAndReport(settings, input, { ...(opts.json ? { json: true } : {}), ...(opts.workflowId ? { workflowId: opts.workflowId } : {}) });
       if (summary.status !== 'succeeded') process.exitCode = Exit.runFailed;
     });
 }

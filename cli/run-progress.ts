@@ -1,3 +1,4 @@
+import { displayMetadataValue, type Metadata } from '../definitions/metadata';
 import logUpdate from 'log-update';
 import pc from 'picocolors';
 import type { RunSummary } from '../activities/types';
@@ -47,19 +48,20 @@ export class RunProgress {
   }
 }
 
-export function printSummary(summary: RunSummary & { assets: { metadata?: Record<string, unknown> }[] }, uiLink: string, out: NodeJS.WritableStream = process.stdout): void {
+export function printSummary(summary: RunSummary & { assets: { metadata?: Metadata }[] }, uiLink: string, out: NodeJS.WritableStream = process.stdout): void {
   const counts = { materialized: 0, failed: 0, skipped: 0 };
   for (const a of summary.assets) counts[a.status]++;
   const width = Math.max(0, ...summary.assets.map((a) => a.key.length));
   out.write(`\n${pc.bold('asset'.padEnd(width))}  ${pc.bold('status'.padEnd(12))}  ${pc.bold('details')}\n`);
   for (const a of summary.assets) {
     const md = a.metadata ?? {};
-    const firstText = Object.values(md).find((v): v is string => typeof v === 'string');
+    const rows = Object.values(md).find((v) => v.type === 'row_count');
+    const firstText = Object.values(md).find((v) => v.type === 'text');
     const details = a.error
       ? a.error.split('\n')[0]
-      : md.rowCount !== undefined
-        ? [`${String(md.rowCount)} rows`, typeof md.table === 'string' ? md.table : undefined].filter(Boolean).join(', ')
-        : (firstText ?? '').slice(0, 100);
+      : rows
+        ? [`${String(rows.value)} rows`, md.table?.type === 'text' ? md.table.value : undefined].filter(Boolean).join(', ')
+        : firstText ? displayMetadataValue(firstText).slice(0, 100) : '';
     const color = a.status === 'materialized' ? pc.green : a.status === 'failed' ? pc.red : pc.yellow;
     out.write(`${a.key.padEnd(width)}  ${color(a.status.padEnd(12))}  ${details ?? ''}\n`);
   }

@@ -1,51 +1,52 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
+import { assetStates, type AssetStateRow } from '../activities/asset-states';
 import { selectAssets } from '../definitions/selection';
+import type { AssetState } from '../definitions/staleness';
 import { loadValidWorkspace, workspaceGraph, withCatalog, type GlobalOptions } from './context';
 
-export interface AssetStatusRow {
-  key: string;
-  codeLocation: string;
-  external: boolean;
-  lastMaterialization?: { runId: string; at: string; metadata: Record<string, unknown> };
-  lastRun?: { runId: string; status: string; at: string; error?: string };
-}
+const STATE_COLOR: Record<AssetState, (s: string) => string> = {
+  FRESH: pc.green, STALE: pc.yellow, MISSING: pc.dim, FAILED: pc.red, IN_PROGRESS: pc.cyan,
+};
 
-/** `cairn status`: per asset, the last materialization, its run, and the latest step outcome. */
+/** `cairn status`: per asset its state (MISSING, FRESH, STALE with causes, FAILED, IN_PROGRESS), last materialization and freshness. */
 export function registerStatus(program: Command, globals: () => GlobalOptions): void {
   program
     .command('status')
-    .description('show per asset the last materialization, its run and status')
+    .description('show per asset its state (MISSING, FRESH, STALE and why, FAILED, IN_PROGRESS), last materialization and freshness')
     .option('-s, --select <selection>', 'asset selection', '*')
     .option('--json', 'print a JSON array')
     .action(async (opts: { select: string; json?: boolean }) => {
       const ws = await loadValidWorkspace(globals());
       const graph = workspaceGraph(ws);
       const keys = selectAssets(opts.select, graph);
-      const statuses = await withCatalog(ws.settings, (catalog) => catalog.assetStatuses(keys));
-      const rows: AssetStatusRow[] = keys.map((key) => {
-        const s = statuses.get(key);
-        const m = s?.lastMaterialization;
-        const step = s?.lastStep;
-        return {
-          key,
-          codeLocation: graph.node(key).codeLocation,
-          external: !!graph.node(key).isExternal,
-          ...(m ? { lastMaterialization: { runId: m.runId, at: m.at, metadata: m.metadata } } : {}),
-          ...(step ? { lastRun: { runId: step.runId, status: step.status, at: step.at, ...(step.error ? { error: step.error } : {}) } } : {}),
-        };
-      });
+      const rows = await withCatalog(ws.settings, (catalog) => assetStates(catalog, graph, keys));
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
       }
-      const width = Math.max(3, ...rows.map((r) => r.key.length));
-      process.stdout.write(pc.bold(`${'KEY'.padEnd(width)}  ${'LAST MATERIALIZED'.padEnd(24)}  ${'LAST STEP'.padEnd(12)}  RUN\n`));
-      for (const r of rows) {
-        const when = r.lastMaterialization?.at ?? (r.external ? pc.dim('external') : pc.dim('never'));
-        const st = r.lastRun?.status ?? '-';
-        const color = st === 'materialized' ? pc.green : st === 'failed' ? pc.red : st === 'skipped' ? pc.yellow : pc.dim;
-        process.stdout.write(`${r.key.padEnd(width)}  ${when.padEnd(24)}  ${color(st.padEnd(12))}  ${r.lastRun?.runId ?? r.lastMaterialization?.runId ?? '-'}\n`);
-      }
+      printStatusTable(rows);
     });
+}
+
+function lastSeen(r: AssetStateRow): string {
+  const m = r.lastMaterialization;
+  if (m) return `${m.at}${m.source === 'report' ? ' (reported)' : ''}`;
+  if (r.lastObservation) return `${r.lastObservation.at} (observed)`;
+  return r.external ? 'external, never reported' : 'never';
+}
+
+export function printStatusTable(rows: AssetStateRow[], out: NodeJS.WritableStream = process.stdout): void {
+  const width = Math.max(3, ...rows.map((r) => r.key.length));
+  out.write(pc.bold(`${'KEY'.padEnd(width)}  ${'STATE'.padEnd(11)}  ${'LAST MATERIALIZED'.padEnd(36)}  ${'FRESHNESS'.padEnd(16)}  WHY\n`));
+  for (const r of rows) {
+    const why = r.state === 'FAILED' && r.lastStep?.error
+      ? `last attempt failed (run ${r.lastStep.runId}): ${r.lastStep.error.split('\n')[0]}`
+      : r.state === 'IN_PROGRESS' ? `run ${r.inProgressRunId ?? ''}` : r.causes.map((c) => c.message).join('; ');
+    const f = r.freshness;
+    const fresh = f ? `${f.status}${f.lag ? ` ${f.lag}` : ''}` : '-';
+    const freshColor = f?.status === 'PASS' ? pc.green : f?.status === 'WARN' ? pc.yellow : f?.status === 'FAIL' ? pc.red : pc.dim;
+    const reasons = [why, f && f.status !== 'PASS' ? `freshness: ${f.reason}` : ''].filter(Boolean).join('; ');
+    out.write(`${r.key.padEnd(width)}  ${STATE_COLOR[r.state](r.state.padEnd(11))}  ${lastSeen(r).padEnd(36)}  ${freshColor(fresh.padEnd(16))}  ${reasons}\n`);
+  }
 }

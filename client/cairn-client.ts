@@ -33,10 +33,20 @@ export class CairnClient {
     return new CairnClient(new Client({ connection, namespace: opts.namespace }), connection, opts.taskQueue ?? ORCHESTRATOR_TASK_QUEUE);
   }
 
+  /** Starts a run; `trigger` defaults to `sdk`. */
   async startRun(input: MaterializeAssetsInput, opts: { workflowId?: string } = {}): Promise<RunHandle> {
     const workflowId = opts.workflowId ?? newRunWorkflowId();
-    const handle = await this.client.workflow.start('materializeAssets', { taskQueue: this.taskQueue, workflowId, args: [input] });
+    const args: MaterializeAssetsInput = { ...input, trigger: input.trigger ?? 'sdk' };
+    const handle = await this.client.workflow.start('materializeAssets', { taskQueue: this.taskQueue, workflowId, args: [args] });
     return { workflowId, runId: handle.firstExecutionRunId, handle };
+  }
+
+  /**
+   * Re-executes a finished run: `from-failure` runs only its failed and skipped steps (upstream values are read
+   * from storage), `all` its whole selection. The new run is linked to the original in the catalog.
+   */
+  async reexecute(runId: string, mode: 'from-failure' | 'all', opts: { workflowId?: string; trigger?: string } = {}): Promise<RunHandle> {
+    return this.startRun({ reexecute: { runId, mode }, trigger: opts.trigger ?? 'reexecution' }, opts);
   }
 
   async status(handle: WorkflowHandle): Promise<RunStatusView | undefined> {

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { CairnError, ErrorCodes } from './errors';
+import type { FreshnessPolicyInput } from './freshness';
 import type { RetryPolicy } from './snapshot';
 import type { SqlFragment } from './sql';
 
@@ -24,7 +25,32 @@ export interface MaterializeContext<Config = unknown> {
   addMetadata(entries: Record<string, unknown>): void;
   /** Tell Temporal this long step is alive; cancellation is only delivered through heartbeats. */
   heartbeat(details?: unknown): void;
+  /**
+   * Sets this materialization's data version (for example a hash of the source data). Without it, the data
+   * version is derived from the code version and the data versions of the inputs.
+   */
+  setDataVersion(version: string): void;
+  /**
+   * Runs a subprocess: stdout lines go to the step log as info, stderr lines as warn, so `cairn logs` keeps them
+   * with the run. Killed when the run is cancelled. Rejects on a non-zero exit (with the last stderr lines)
+   * unless `allowFailure` is set.
+   */
+  exec(command: string, args?: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   readonly [resource: string]: unknown;
+}
+
+export interface ExecOptions {
+  cwd?: string;
+  /** Added to the worker's environment. */
+  env?: Readonly<Record<string, string>>;
+  /** Resolve with the exit code instead of rejecting on a non-zero exit. */
+  allowFailure?: boolean;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  /** The captured stdout (at most the last 1 MiB). */
+  stdout: string;
 }
 
 export interface StepLogger {
@@ -67,6 +93,11 @@ export interface AssetOptions<Config = unknown> {
   description?: string;
   metadata?: Readonly<Record<string, unknown>>;
   codeVersion?: string;
+  /**
+   * How recent the asset must be: `{ maxLag: '6h', warnLag?: '3h' }` or `{ cron: '0 9 * * *', maxLag: '2h',
+   * timezone?: 'Europe/Berlin' }`; `cairn status` reports PASS, WARN or FAIL.
+   */
+  freshness?: FreshnessPolicyInput;
   retry?: RetryOptions;
   /** A zod schema for run config (`cairn materialize --config`); validated in the worker before the step runs. */
   config?: z.ZodType<Config>;
@@ -87,6 +118,8 @@ export interface AssetDefinition<Config = unknown> {
   readonly description?: string;
   readonly metadata: Readonly<Record<string, unknown>>;
   readonly codeVersion?: string;
+  /** As declared; validation normalizes it and reports problems. */
+  readonly freshness?: FreshnessPolicyInput;
   readonly retry: RetryPolicy;
   readonly config?: z.ZodType<Config>;
   readonly resources: readonly string[];
@@ -100,7 +133,7 @@ export const DEFAULT_GROUP = 'default';
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, initialIntervalMs: 1000, backoffCoefficient: 2 };
 
 /** Names that the step context uses itself; a resource may not take them. */
-export const RESERVED_CONTEXT_NAMES = new Set(['runId', 'assetKey', 'attempt', 'log', 'config', 'ins', 'resources', 'signal', 'addMetadata', 'heartbeat']);
+export const RESERVED_CONTEXT_NAMES = new Set(['runId', 'assetKey', 'attempt', 'log', 'config', 'ins', 'resources', 'signal', 'addMetadata', 'heartbeat', 'setDataVersion', 'exec']);
 
 export function refKey(ref: AssetRef): string {
   return typeof ref === 'string' ? ref : ref.key;
@@ -135,6 +168,7 @@ function describedFields(options: ExternalAssetOptions) {
     tags: { ...(options.tags ?? {}) },
     ...(options.description !== undefined ? { description: options.description } : {}),
     metadata: { ...(options.metadata ?? {}) },
+    ...(options.freshness !== undefined ? { freshness: options.freshness } : {}),
   };
 }
 

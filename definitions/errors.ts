@@ -19,6 +19,13 @@ export const ErrorCodes = {
   StepFailed: 'STEP_FAILED',
   RunFailed: 'RUN_FAILED',
   NoSnapshots: 'NO_SNAPSHOTS',
+  InvalidMetadata: 'INVALID_METADATA',
+  UnknownAsset: 'UNKNOWN_ASSET',
+  UnknownRun: 'UNKNOWN_RUN',
+  CatalogUnavailable: 'CATALOG_UNAVAILABLE',
+  CatalogTooNew: 'CATALOG_TOO_NEW',
+  InvalidReexecution: 'INVALID_REEXECUTION',
+  InvalidArgument: 'INVALID_ARGUMENT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,3 +1,4 @@
+import type { FreshnessPolicy } from './freshness';
 import { distance } from 'fastest-levenshtein';
 import { CairnError, ErrorCodes } from './errors';
 
@@ -14,6 +15,8 @@ export interface GraphNode {
   tags: Readonly<Record<string, string>>;
   codeLocation: string;
   isExternal?: boolean;
+  codeVersion?: string;
+  freshness?: FreshnessPolicy;
 }
 
 /**

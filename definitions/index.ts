@@ -1,4 +1,4 @@
-// The pure authoring API and kernel: safe to import anywhere, including workflow code.
+// The pure authoring API and kernel. Workflow code imports single modules (plan-types), not this index.
 export { asset, externalAsset, DEFAULT_GROUP, DEFAULT_RETRY } from './asset';
 export type { AssetDefinition, AssetOptions, AssetRef, ExternalAssetOptions, InputSpec, MaterializeContext, MaterializeResult, RetryOptions, StepLogger } from './asset';
 export { assetKey, keyProblem, type AssetKey } from './asset-key';
@@ -12,3 +12,7 @@ export { locationSnapshot } from './to-snapshot';
 export type { LocationSnapshot, AssetNodeSnapshot } from './snapshot';
 export { validateGraph, validateLocation, validateWorkspace } from './validate';
 export { WorkspaceFileSchema, type WorkspaceFile } from './workspace';
+export { meta, normalizeMetadata, type Metadata, type MetadataValue, type TableColumn } from './metadata';
+export { evaluateFreshness, parseDuration, formatDuration, type FreshnessPolicy, type FreshnessPolicyInput, type FreshnessResult } from './freshness';
+export { computeStaleness, type AssetState, type StaleCause } from './staleness';
+export type { ExecOptions, ExecResult } from './asset';

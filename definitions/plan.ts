@@ -2,25 +2,10 @@ import { CairnError, CairnErrors, ErrorCodes } from './errors';
 import { AssetGraph, type GraphNode } from './graph';
 import { selectAssets } from './selection';
 import type { LocationSnapshot, RetryPolicy } from './snapshot';
+import { planChildren, type PlanStep, type RunPlan } from './plan-types';
+
+export { planChildren, type PlanStep, type RunPlan };
 import { validateGraph } from './validate';
-
-/** One step of a run: materialize one asset on its code location's task queue. Plain data. */
-export interface PlanStep {
-  key: string;
-  location: string;
-  taskQueue: string;
-  /** Indices (into `RunPlan.steps`) of the steps that must finish first. */
-  deps: number[];
-  retry: RetryPolicy;
-}
-
-/** What a run executes, in a stable topological order. Round-trips through JSON (it is a workflow payload). */
-export interface RunPlan {
-  selection: string;
-  steps: PlanStep[];
-  /** Selected assets that are external: tracked, never run. */
-  external: string[];
-}
 
 /** Builds one asset graph over the union of the published code-location snapshots. */
 export function graphFromSnapshots(snapshots: readonly LocationSnapshot[]): AssetGraph {
@@ -31,9 +16,10 @@ export function graphFromSnapshots(snapshots: readonly LocationSnapshot[]): Asse
 /**
  * The pure planner: from the snapshots and a selection string to a plan. A step waits for every selected
  * asset upstream of it, also through assets that are not in the run (external or unselected), so a subset
- * run still respects the order of the whole graph.
+ * run still respects the order of the whole graph. `only` narrows the selection further (stale assets, the
+ * failed steps of a re-executed run) without changing that order.
  */
-export function planRun(snapshots: readonly LocationSnapshot[], selection: string): RunPlan {
+export function planRun(snapshots: readonly LocationSnapshot[], selection: string, opts: { only?: (key: string, graph: AssetGraph) => boolean } = {}): RunPlan {
   if (snapshots.length === 0) {
     throw new CairnError(ErrorCodes.NoSnapshots, 'no code location has published its definitions yet: start the workers (`cairn dev`) before materializing');
   }
@@ -49,7 +35,7 @@ export function planRun(snapshots: readonly LocationSnapshot[], selection: strin
   // Order by the whole graph's topological order, so a subset respects paths through unselected assets.
   const order = new Map(graph.toposort().map((k, i) => [k, i]));
   const selected = selectAssets(selection, graph).sort((x, y) => (order.get(x) ?? 0) - (order.get(y) ?? 0));
-  const runnable = selected.filter((k) => !graph.node(k).isExternal);
+  const runnable = selected.filter((k) => !graph.node(k).isExternal && (opts.only?.(k, graph) ?? true));
   const external = selected.filter((k) => graph.node(k).isExternal);
   const index = new Map(runnable.map((k, i) => [k, i]));
 
@@ -100,8 +86,3 @@ export function downstreamSteps(plan: RunPlan, start: number): number[] {
   return out.sort((a, b) => a - b);
 }
 
-export function planChildren(plan: RunPlan): number[][] {
-  const children: number[][] = plan.steps.map(() => []);
-  plan.steps.forEach((s, i) => s.deps.forEach((d) => children[d]?.push(i)));
-  return children;
-}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FreshnessPolicySchema } from './freshness';
 
 /**
  * What a code-location worker publishes to the catalog when it starts: every structural fact the planner,
@@ -22,6 +23,7 @@ export const AssetNodeSnapshotSchema = z.object({
   description: z.string().optional(),
   metadata: z.record(z.string(), z.unknown()),
   codeVersion: z.string().optional(),
+  freshness: FreshnessPolicySchema.optional(),
   retry: RetryPolicySchema.optional(),
   isExternal: z.boolean(),
   /** JSON Schema of the asset's run config, when it declares one. */

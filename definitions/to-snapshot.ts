@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AssetDefinition } from './asset';
 import { resourceType, type CodeLocationDefinition } from './code-location';
+import { normalizeFreshness } from './freshness';
 import { fnv1a64, stableStringify } from './hash';
 import { locationTaskQueue, type AssetNodeSnapshot, type LocationSnapshot } from './snapshot';
 
@@ -13,6 +14,7 @@ function assetSnapshot(a: AssetDefinition<any>, location: string): AssetNodeSnap
       configSchema = undefined; // validation reports it; the snapshot stays publishable
     }
   }
+  const freshness = a.freshness === undefined ? undefined : normalizeFreshness(a.freshness, a.key).policy;
   return {
     key: a.key,
     deps: [...a.deps],
@@ -23,6 +25,7 @@ function assetSnapshot(a: AssetDefinition<any>, location: string): AssetNodeSnap
     ...(a.description !== undefined ? { description: a.description } : {}),
     metadata: JSON.parse(JSON.stringify(a.metadata ?? {})) as Record<string, unknown>,
     ...(a.codeVersion !== undefined ? { codeVersion: a.codeVersion } : {}),
+    ...(freshness !== undefined ? { freshness } : {}),
     ...(a.isExternal ? {} : { retry: a.retry }),
     isExternal: a.isExternal,
     ...(configSchema !== undefined ? { configSchema } : {}),

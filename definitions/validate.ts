@@ -3,6 +3,7 @@ import { RESERVED_CONTEXT_NAMES, type AssetDefinition } from './asset';
 import { keyProblem } from './asset-key';
 import { LOCATION_NAME, type CodeLocationDefinition } from './code-location';
 import { CairnError, ErrorCodes } from './errors';
+import { normalizeFreshness } from './freshness';
 import { AssetGraph } from './graph';
 
 /** A node with the place it was declared, so every message can say where. */
@@ -106,6 +107,9 @@ export function validateLocation(location: CodeLocationDefinition, source: strin
     const r = a.retry;
     if (!Number.isInteger(r.maxAttempts) || r.maxAttempts < 1 || r.maxAttempts > 100 || !(r.initialIntervalMs > 0) || !(r.backoffCoefficient >= 1)) {
       problems.push(new CairnError(ErrorCodes.InvalidDefinition, `asset '${a.key}' in ${at}: retry needs maxAttempts a whole number 1..100, initialIntervalMs > 0, backoffCoefficient >= 1`, a.key));
+    }
+    if (a.freshness !== undefined) {
+      for (const p of normalizeFreshness(a.freshness, a.key).problems) problems.push(new CairnError(ErrorCodes.InvalidDefinition, `${p} (in ${at})`, a.key));
     }
     const configIssue = configSchemaProblem(a);
     if (configIssue) problems.push(new CairnError(ErrorCodes.InvalidConfigSchema, `${configIssue} (in ${at})`, a.key));

@@ -15,7 +15,14 @@ export const WorkspaceFileSchema = z
         }).strict(),
       )
       .min(1, 'a workspace lists at least one code location'),
-    catalog: z.object({ url: z.string().min(1) }).strict().optional(),
+    catalog: z
+      .object({
+        url: z.string().min(1).optional(),
+        /** `cairn catalog prune` deletes events older than `maxAge` (e.g. '90d'), keeping each asset's latest. */
+        retention: z.object({ maxAge: z.string().min(1) }).strict().optional(),
+      })
+      .strict()
+      .optional(),
     temporal: z.object({ address: z.string().min(1).optional(), namespace: z.string().min(1).optional() }).strict().optional(),
     warehouse: z.object({ path: z.string().min(1) }).strict().optional(),
   })

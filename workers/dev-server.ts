@@ -3,6 +3,7 @@ import { mkdirSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
+import { devServerSearchAttributeArgs } from '../definitions/search-attributes';
 
 export interface DevServerOptions {
   temporalBin: string;
@@ -69,7 +70,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   }
   if (opts.headless) args.push('--headless');
   else args.push('--ui-port', String(uiPort), '--ui-disable-news-fetch');
-  args.push(...(opts.extraArgs ?? []));
+  args.push(...devServerSearchAttributeArgs(), ...(opts.extraArgs ?? []));
   let out: 'ignore' | number = 'ignore';
   if (opts.logFile) {
     mkdirSync(dirname(opts.logFile), { recursive: true });

@@ -14,6 +14,8 @@ export interface Settings {
   catalogUrl: string;
   warehousePath: string;
   uiUrl: string;
+  /** `catalog.retention.maxAge` of the workspace file, when set (e.g. '90d'). */
+  retentionMaxAge?: string;
 }
 
 /**
@@ -33,6 +35,7 @@ export function resolveSettings(root: string, config?: WorkspaceFile, env: NodeJ
     catalogUrl: env.CAIRN_CATALOG_URL ?? config?.catalog?.url ?? `sqlite:${resolve(stateDir, 'catalog.db')}`,
     warehousePath: resolve(root, env.CAIRN_WAREHOUSE_PATH ?? config?.warehouse?.path ?? resolve(stateDir, 'warehouse.duckdb')),
     uiUrl: env.TEMPORAL_UI_URL ?? `http://localhost:${uiPort}`,
+    ...(config?.catalog?.retention ? { retentionMaxAge: config.catalog.retention.maxAge } : {}),
   };
 }
 

@@ -1,11 +1,19 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import * as wf from '@temporalio/workflow';
-import type { LocationActivities, OrchestratorActivities, RunSummary, StepReport } from '../activities/types';
-import { planChildren, type PlanStep, type RunPlan } from '../definitions/plan';
+import type { LocationActivities, OrchestratorActivities, PlannedRun, ReexecuteRequest, RunSummary, StepReport } from '../activities/types';
+import { SEARCH_ATTRIBUTES } from '../definitions/search-attributes';
+import { planChildren, type PlanStep, type RunPlan } from '../definitions/plan-types';
 import { runStatusQuery, type LiveStepStatus, type RunStatusView } from './messages';
 
 export interface MaterializeAssetsInput {
-  /** A selection string (`*`, `group:marts`, `+marts/revenue`, ...). */
-  selection: string;
+  /** A selection string (`*`, `group:marts`, `+marts/revenue`, ...); optional with `reexecute`. */
+  selection?: string;
+  /** What started the run (`cli`, `sdk`, `schedule`, ...); `manual` when absent (e.g. `temporal workflow start`). */
+  trigger?: string;
+  /** Run only the selected assets that are missing or stale. */
+  staleOnly?: boolean;
+  /** Re-execute an earlier run: `{"runId": "...", "mode": "from-failure" | "all"}`. */
+  reexecute?: ReexecuteRequest;
   tags?: Record<string, string>;
   /** Run config per asset key, validated in the worker against the asset's zod schema. */
   config?: Record<string, unknown>;
@@ -21,6 +29,8 @@ interface ResumeState {
   runId: string;
   startedAt: string;
   plan: RunPlan;
+  /** Config inherited from a re-executed run. */
+  config?: Record<string, unknown>;
   /** One letter per step: p(ending) m(aterialized) f(ailed) s(kipped). */
   status: string;
   errors: Record<string, string>;
@@ -71,8 +81,15 @@ function checkInput(input: MaterializeAssetsInput): void {
   if (typeof input !== 'object' || input === null) {
     throw wf.ApplicationFailure.nonRetryable('materializeAssets takes one object argument: {"selection": "..."}', 'INVALID_INPUT');
   }
-  if (typeof input.selection !== 'string' || input.selection.trim() === '') {
+  const r = input.reexecute;
+  if (r !== undefined && (typeof r !== 'object' || r === null || typeof r.runId !== 'string' || r.runId === '' || (r.mode !== 'from-failure' && r.mode !== 'all'))) {
+    throw wf.ApplicationFailure.nonRetryable('input.reexecute must look like {"runId": "<run id>", "mode": "from-failure"} (mode "from-failure" or "all")', 'INVALID_INPUT');
+  }
+  if (r === undefined && (typeof input.selection !== 'string' || input.selection.trim() === '')) {
     throw wf.ApplicationFailure.nonRetryable('input.selection must be a non-empty selection string, e.g. {"selection":"*"}', 'INVALID_INPUT');
+  }
+  if (input.trigger !== undefined && (typeof input.trigger !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(input.trigger))) {
+    throw wf.ApplicationFailure.nonRetryable('input.trigger must be a short word such as "cli" or "schedule" (letters, digits, _ . : -)', 'INVALID_INPUT');
   }
   if (input.config !== undefined && (typeof input.config !== 'object' || input.config === null || Array.isArray(input.config))) {
     throw wf.ApplicationFailure.nonRetryable('input.config must be an object keyed by asset key: {"marts/scores": {"threshold": 0.5}}', 'INVALID_INPUT');
@@ -105,9 +122,11 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
   const errors = new Map<number, string>(Object.entries(input.resume?.errors ?? {}).map(([k, v]) => [Number(k), v]));
   let phase: RunStatusView['phase'] = plan ? 'running' : 'planning';
 
+  let selection = input.selection ?? '';
+  let config = input.resume?.config ?? input.config;
   wf.setHandler(runStatusQuery, () => ({
     runId,
-    selection: input.selection,
+    selection,
     phase,
     steps: (plan?.steps ?? []).map((s, i) => ({ key: s.key, status: status[i] ?? 'pending', ...(errors.has(i) ? { error: errors.get(i) } : {}) })),
   }));
@@ -126,13 +145,36 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
   let running = 0;
   try {
     if (!plan) {
+      let planned: PlannedRun;
       try {
-        plan = await orchestrator.planRun({ selection: input.selection });
+        planned = await orchestrator.planRun({
+          ...(input.selection !== undefined ? { selection: input.selection } : {}),
+          ...(input.staleOnly ? { staleOnly: true } : {}),
+          ...(input.reexecute ? { reexecute: input.reexecute } : {}),
+        });
       } catch (err) {
         throw wf.ApplicationFailure.nonRetryable(failureMessage(err), failureType(err) ?? 'PLAN_FAILED');
       }
+      plan = planned.plan;
+      selection = planned.selection;
+      config = input.config ?? planned.config;
       status = plan.steps.map(() => 'pending');
-      await orchestrator.recordRunStarted({ runId, workflowId: info.workflowId, selection: input.selection, tags: input.tags ?? {}, stepCount: plan.steps.length, startedAt });
+      const trigger = input.trigger ?? (input.reexecute ? 'reexecution' : 'manual');
+      const locations = [...new Set(plan.steps.map((s) => s.location))].sort();
+      const rootRunId = planned.rootRunId ?? runId;
+      if (planned.searchAttributes) {
+        wf.upsertSearchAttributes([
+          { key: defineSearchAttributeKey(SEARCH_ATTRIBUTES.locations.name, SearchAttributeType.KEYWORD_LIST), value: locations },
+          { key: defineSearchAttributeKey(SEARCH_ATTRIBUTES.trigger.name, SearchAttributeType.KEYWORD), value: trigger },
+          { key: defineSearchAttributeKey(SEARCH_ATTRIBUTES.rootRun.name, SearchAttributeType.KEYWORD), value: rootRunId },
+        ]);
+      }
+      await orchestrator.recordRunStarted({
+        runId, workflowId: info.workflowId, selection, tags: { ...(planned.tags ?? {}), ...(input.tags ?? {}) }, stepCount: plan.steps.length, startedAt,
+        trigger, locations, assetKeys: plan.steps.map((s) => s.key),
+        ...(planned.parentRunId ? { parentRunId: planned.parentRunId, rootRunId } : {}),
+        ...(config ? { config } : {}),
+      });
       phase = 'running';
     }
     const p = plan;
@@ -163,7 +205,7 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
       const step = p.steps[i] as PlanStep;
       running++;
       status[i] = 'running';
-      stepActivity(step)({ runId, assetKey: step.key, ...(input.config?.[step.key] !== undefined ? { config: input.config[step.key] } : {}), ...(input.tags ? { tags: input.tags } : {}) })
+      stepActivity(step)({ runId, assetKey: step.key, ...(config?.[step.key] !== undefined ? { config: config[step.key] } : {}), ...(input.tags ? { tags: input.tags } : {}) })
         .then(() => {
           status[i] = 'materialized';
           for (const c of children[i] ?? []) {
@@ -201,7 +243,8 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
       const codes = status.map((s) => (s === 'materialized' ? 'm' : s === 'failed' ? 'f' : s === 'skipped' ? 's' : 'p')).join('');
       return await wf.continueAsNew<typeof materializeAssets>({
         ...input,
-        resume: { runId, startedAt, plan: p, status: codes, errors: Object.fromEntries(errors) },
+        selection,
+        resume: { runId, startedAt, plan: p, status: codes, errors: Object.fromEntries(errors), ...(config ? { config } : {}) },
       });
     }
 

@@ -1,3 +1,4 @@
+import type { Metadata } from '../../definitions/metadata';
 import type { LocationSnapshot } from '../../definitions/snapshot';
 
 /** Lifecycle of a run: `running` until the run workflow records how it ended. */
@@ -20,6 +21,44 @@ export interface RunRecord {
   finishedAt?: string;
   /** Free-form JSON summary written when the run finishes. */
   summary?: unknown;
+  /** What started it: `cli`, `sdk`, `manual` (temporal CLI, no trigger given), `reexecution`, `schedule`, ... */
+  trigger: string;
+  /** Code locations that run steps of this run. */
+  locations: string[];
+  partition?: string;
+  /** The run this one re-executes, and the first run of that chain. */
+  parentRunId?: string;
+  rootRunId?: string;
+  /** Run config per asset key, as given at launch (re-execution reuses it). */
+  config?: Record<string, unknown>;
+}
+
+export interface RunStart {
+  runId: string;
+  workflowId: string;
+  selection: string;
+  tags: Record<string, string>;
+  stepCount: number;
+  startedAt: string;
+  trigger?: string;
+  locations?: string[];
+  partition?: string;
+  parentRunId?: string;
+  rootRunId?: string;
+  config?: Record<string, unknown>;
+  /** Asset keys the plan holds: the run index (`cairn runs --asset`) and IN_PROGRESS status read them. */
+  assetKeys?: string[];
+}
+
+/** Filters of the run index; all optional, combined with AND. */
+export interface RunFilter {
+  asset?: string;
+  status?: RunStatus;
+  trigger?: string;
+  /** ISO timestamps bounding `startedAt` (inclusive `since`, exclusive `until`). */
+  since?: string;
+  until?: string;
+  limit?: number;
 }
 
 /** The latest outcome of one asset's step within a run (one record per run and asset key). */
@@ -33,20 +72,66 @@ export interface StepResultRecord {
   at: string;
 }
 
+export type AssetEventType = 'materialization' | 'observation' | 'check_evaluation';
+
+/** Result of one asset check, carried by a `check_evaluation` event. */
+export interface CheckResult {
+  name: string;
+  passed: boolean;
+  severity: 'ERROR' | 'WARN';
+  description?: string;
+}
+
 /**
- * One materialization of an asset (or of one partition of it) by a run. A run writes at most one record per
- * asset key and partition: a retried activity updates the record rather than adding a second one.
+ * An event about one asset (or one partition of it): a materialization, an observation or a check evaluation,
+ * written by a run's step or reported from outside (`cairn report`). `eventKey` makes writes idempotent:
+ * a run's step uses `<type>:<run>:<asset>:<partition>[:<check>]`, so retries and replays update one row.
  */
-export interface MaterializationRecord {
-  runId: string;
+export interface AssetEvent {
+  eventKey: string;
+  type: AssetEventType;
   assetKey: string;
   /** Partition key, or null for an unpartitioned asset. */
   partition: string | null;
+  /** The run that produced it; null for a reported event. */
+  runId: string | null;
   attempt: number;
-  metadata: Record<string, unknown>;
-  codeVersion?: string;
   at: string;
+  metadata: Metadata;
+  codeVersion?: string;
+  dataVersion?: string;
+  /** Data versions of the inputs the step consumed (null: the upstream had no known version). */
+  inputDataVersions?: Record<string, string | null>;
   codeLocation?: string;
+  /** `run` for events written by a step, `report` for events reported from outside. */
+  source: 'run' | 'report';
+  check?: CheckResult;
+}
+
+/** A stored event: `id` is the store's increasing sequence number, the paging cursor of {@link AssetHistoryPage}. */
+export type StoredAssetEvent = AssetEvent & { id: number };
+
+export interface AssetHistoryQuery {
+  types?: AssetEventType[];
+  partition?: string | null;
+  /** Return events older than this id (the previous page's `nextCursor`). */
+  before?: number;
+  /** Page size, default 50. */
+  limit?: number;
+}
+
+export interface AssetHistoryPage {
+  events: StoredAssetEvent[];
+  /** Pass as `before` for the next page; absent on the last page. */
+  nextCursor?: number;
+}
+
+/** Run-level events in the same log: started and finished. */
+export interface RunEvent {
+  type: 'run_started' | 'run_finished';
+  runId: string;
+  at: string;
+  status?: RunStatus;
 }
 
 /** One captured log line of a step attempt; `seq` orders lines within that attempt. */
@@ -57,57 +142,83 @@ export interface LogLine {
   at: string;
 }
 
-/** Per asset: its latest materialization and its latest step result (any status), each when there is one. */
+/** Per asset, the latest facts the catalog holds. */
 export interface AssetStatus {
-  lastMaterialization?: MaterializationRecord;
+  lastMaterialization?: StoredAssetEvent;
+  lastObservation?: StoredAssetEvent;
   lastStep?: StepResultRecord;
+  /** A running run that has this asset in its plan and has not materialized it yet. */
+  inProgressRunId?: string;
+}
+
+export interface PruneResult {
+  events: number;
+  logs: number;
 }
 
 /**
- * Cairn's event store: code-location snapshots, runs, step results, materializations and step logs.
+ * Cairn's event store: code-location snapshots, runs and the run index, step results, asset events
+ * (materializations, observations, check evaluations, run started/finished) and step logs.
  *
  * Every write is idempotent, because activities that write here may be retried or replayed by Temporal.
- * The interface is asynchronous so that network-backed stores (PostgreSQL) implement it as well as the
- * embedded SQLite store does.
+ * Two implementations (SQLite, PostgreSQL) pass one conformance suite (`test/activities/catalog-conformance.ts`).
  */
 export interface CatalogStore {
-  /** Applies pending schema migrations (recorded in `schema_migrations`); idempotent, also run on open. */
+  /** Applies pending schema migrations (recorded in `schema_migrations`); idempotent, also run on open. Fails with CATALOG_TOO_NEW when the catalog has a newer schema than this code knows. */
   migrate(): Promise<void>;
+  /** The highest schema version this catalog has applied. */
+  schemaVersion(): Promise<number>;
   /** Makes `snapshot` the latest of its location (replacing the previous one) and keeps one history row per distinct version. */
   publishSnapshot(snapshot: LocationSnapshot, at: string): Promise<void>;
   /** The latest snapshot of each location, sorted by location name. */
   getSnapshots(): Promise<LocationSnapshot[]>;
   /** Forgets the latest snapshot of `location` (its history is kept). */
   removeSnapshot(location: string): Promise<void>;
-  /** Records a run as `running`; a second call with the same `runId` changes nothing. */
-  recordRunStarted(run: Omit<RunRecord, 'status' | 'finishedAt' | 'summary'>): Promise<void>;
-  /** Records how a running run ended; once a run has finished, further calls change nothing. */
+  /** Records a run as `running` (and a `run_started` event); a second call with the same `runId` changes nothing. */
+  recordRunStarted(run: RunStart): Promise<void>;
+  /** Records how a running run ended (and a `run_finished` event); once a run has finished, further calls change nothing. */
   recordRunFinished(runId: string, status: Exclude<RunStatus, 'running'>, finishedAt: string, summary?: unknown): Promise<void>;
   /** Upserts step results on (runId, assetKey) in one transaction; a later (or equal) attempt replaces an earlier one. */
   recordStepResults(results: StepResultRecord[]): Promise<void>;
   /**
-   * Records a materialization, unique on (runId, assetKey, partition-or-empty). A retry updates metadata,
-   * attempt and time of the existing record (unless it carries an older attempt) and reports `inserted: false`.
+   * Records an asset event, unique on `eventKey`. A second write with the same key updates the row when it
+   * carries an equal or later attempt (a retry) and reports `inserted: false`; an older attempt changes nothing.
    */
-  recordMaterialization(m: MaterializationRecord): Promise<{ inserted: boolean }>;
+  recordAssetEvent(e: AssetEvent): Promise<{ inserted: boolean }>;
   /** Appends log lines of one step attempt; idempotent on (runId, assetKey, attempt, seq). */
   appendLogs(runId: string, assetKey: string, attempt: number, lines: LogLine[]): Promise<void>;
   getRun(runId: string): Promise<RunRecord | undefined>;
-  /** Runs, newest first (by start time); all of them when `limit` is undefined. */
-  listRuns(limit?: number): Promise<RunRecord[]>;
+  /** The run index, newest first (by start time). */
+  listRuns(filter?: RunFilter): Promise<RunRecord[]>;
+  /** Asset keys of a run's plan. */
+  getRunAssets(runId: string): Promise<string[]>;
   /** Step results of a run, ordered by time. */
   getStepResults(runId: string): Promise<StepResultRecord[]>;
   /** Log lines of a run (or of one of its assets) in time order, then asset, attempt and seq. */
   getLogs(runId: string, assetKey?: string): Promise<(LogLine & { assetKey: string; attempt: number })[]>;
-  /** Materializations of an asset, newest first; all of them when `limit` is undefined. */
-  listMaterializations(assetKey: string, limit?: number): Promise<MaterializationRecord[]>;
-  countMaterializations(filter?: { runId?: string; assetKey?: string }): Promise<number>;
+  /** One page of an asset's events, newest first. */
+  assetHistory(assetKey: string, query?: AssetHistoryQuery): Promise<AssetHistoryPage>;
+  /** Asset events of a run, in id order. */
+  runEvents(runId: string, types?: AssetEventType[]): Promise<StoredAssetEvent[]>;
+  /** Run started/finished events of a run, in order. */
+  runLifecycleEvents(runId: string): Promise<RunEvent[]>;
+  countAssetEvents(filter?: { runId?: string; assetKey?: string; type?: AssetEventType }): Promise<number>;
   /**
-   * Per asset: the latest materialization, and the latest step result (any status) with its run. Without
-   * `keys`, covers every asset the catalog has seen; with `keys`, holds exactly those keys (an empty status for
-   * an asset that has neither).
+   * Per asset: the latest materialization, observation and step result, and a running run that has it planned.
+   * Without `keys`, covers every asset the catalog has seen; with `keys`, holds exactly those keys.
    */
   assetStatuses(keys?: string[]): Promise<Map<string, AssetStatus>>;
+  /**
+   * Deletes asset events (and run events) older than `before`, keeping each asset's latest event of each type
+   * and partition, and log lines of runs that finished before it. Returns how many rows went (or would go, with
+   * `dryRun`).
+   */
+  prune(before: string, opts?: { dryRun?: boolean }): Promise<PruneResult>;
   /** Closes the store; further calls fail. Closing twice is harmless. */
   close(): Promise<void>;
+}
+
+/** The idempotency key of an event written by a run's step. */
+export function runEventKey(type: AssetEventType, runId: string, assetKey: string, partition: string | null, check?: string): string {
+  return `${type}:${runId}:${assetKey}:${partition ?? ''}${check !== undefined ? `:${check}` : ''}`;
 }

@@ -12,7 +12,7 @@ export const DEFAULT_CATALOG_PATH = join('.cairn', 'catalog.db');
 /**
  * Opens (and migrates) the catalog named by `opts.url`, else by `$CAIRN_CATALOG_URL`, else the embedded SQLite
  * file `<root>/.cairn/catalog.db`. Accepted forms: `sqlite:<path>` (also `sqlite://<path>`) or a plain path, both
- * resolved against `root` when relative. `postgres://` URLs are not supported yet.
+ * resolved against `root` when relative, or `postgres://user:password@host:port/db` (PostgreSQL through `pg`).
  * @example
  * const catalog = await openCatalog({ root: process.cwd() });
  */
@@ -20,11 +20,8 @@ export async function openCatalog(opts: { url?: string; root: string }): Promise
   const url = (opts.url ?? process.env[CATALOG_URL_ENV] ?? '').trim();
   if (url === '') return SqliteCatalogStore.open(resolve(opts.root, DEFAULT_CATALOG_PATH));
   if (/^postgres(ql)?:\/\//i.test(url)) {
-    throw new CairnError(
-      ErrorCodes.InvalidWorkspace,
-      `catalog URL '${redact(url)}' is PostgreSQL, which is not yet supported: PostgreSQL arrives with the catalog issue; use a SQLite path (sqlite:<path>) for now`,
-      'catalog url',
-    );
+    const { PostgresCatalogStore } = await import('./postgres-store');
+    return PostgresCatalogStore.open(url);
   }
   let path = url;
   if (/^sqlite:/i.test(path)) path = path.slice('sqlite:'.length).replace(/^\/\/(?=.)/, '');
@@ -38,10 +35,19 @@ export async function openCatalog(opts: { url?: string; root: string }): Promise
   if (path === '') {
     throw new CairnError(ErrorCodes.InvalidWorkspace, `catalog URL '${url}' names no file`, 'catalog url');
   }
-  return SqliteCatalogStore.open(path === ':memory:' || isAbsolute(path) ? path : resolve(opts.root, path));
+  return openSqlite(path === ':memory:' || isAbsolute(path) ? path : resolve(opts.root, path));
+}
+
+async function openSqlite(path: string): Promise<CatalogStore> {
+  try {
+    return await SqliteCatalogStore.open(path);
+  } catch (err) {
+    if (err instanceof CairnError) throw err;
+    throw new CairnError(ErrorCodes.CatalogUnavailable, `cannot open the SQLite catalog '${path}': ${(err as Error).message}`, 'catalog url');
+  }
 }
 
 /** Hides a password in `scheme://user:password@host` so error messages never leak it. */
-function redact(url: string): string {
+export function redact(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
 }

@@ -2,7 +2,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'libsql';
 import { LocationSnapshotSchema, type LocationSnapshot } from '../../definitions/snapshot';
-import type { AssetStatus, CatalogStore, LogLine, MaterializationRecord, RunRecord, RunStatus, StepResultRecord } from './catalog-store';
+import { CairnError, ErrorCodes } from '../../definitions/errors';
+import type {
+  AssetEvent, AssetEventType, AssetHistoryPage, AssetHistoryQuery, AssetStatus, CatalogStore, LogLine, PruneResult, RunEvent,
+  RunFilter, RunRecord, RunStart, RunStatus, StepResultRecord, StoredAssetEvent,
+} from './catalog-store';
+import { EVENT_COLUMNS, EVENT_UPDATABLE, eventValues, LATEST_KINDS, str, toEvent, toRun, toRunEvent, toStep, tooNewMessage, type Row } from './rows';
 
 /** How long a connection waits for another process's write lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 10_000;
@@ -35,9 +40,47 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
         run_id TEXT NOT NULL, asset_key TEXT NOT NULL, attempt INTEGER NOT NULL, seq INTEGER NOT NULL,
         level TEXT NOT NULL, message TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (run_id, asset_key, attempt, seq));`,
   },
+  {
+    version: 2,
+    name: 'event log, run index, latest-event pointers',
+    sql: `
+      CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, event_key TEXT NOT NULL UNIQUE, type TEXT NOT NULL, asset_key TEXT,
+        partition TEXT, partition_key TEXT NOT NULL DEFAULT '', run_id TEXT, attempt INTEGER NOT NULL DEFAULT 1,
+        at TEXT NOT NULL, metadata TEXT NOT NULL DEFAULT '{}', code_version TEXT, data_version TEXT,
+        input_data_versions TEXT, code_location TEXT, source TEXT NOT NULL DEFAULT 'run',
+        check_name TEXT NOT NULL DEFAULT '', check_result TEXT, run_status TEXT);
+      CREATE INDEX events_by_asset ON events (asset_key, type, id);
+      CREATE INDEX events_by_run ON events (run_id, id);
+      CREATE INDEX events_by_time ON events (at);
+      INSERT INTO events (event_key, type, asset_key, partition, partition_key, run_id, attempt, at, metadata, code_version, code_location, source)
+        SELECT 'materialization:' || run_id || ':' || asset_key || ':' || partition_key, 'materialization', asset_key, partition,
+          partition_key, run_id, attempt, at, metadata, code_version, code_location, 'run'
+        FROM materializations ORDER BY id;
+      DROP TABLE materializations;
+      CREATE TABLE asset_latest (
+        asset_key TEXT NOT NULL, kind TEXT NOT NULL, ref_id INTEGER NOT NULL, at TEXT NOT NULL, PRIMARY KEY (asset_key, kind));
+      INSERT INTO asset_latest (asset_key, kind, ref_id, at)
+        SELECT asset_key, type, id, at FROM events e
+        WHERE id = (SELECT id FROM events x WHERE x.asset_key = e.asset_key AND x.type = e.type ORDER BY at DESC, id DESC LIMIT 1);
+      INSERT INTO asset_latest (asset_key, kind, ref_id, at)
+        SELECT asset_key, 'step', id, at FROM step_results s
+        WHERE id = (SELECT id FROM step_results x WHERE x.asset_key = s.asset_key ORDER BY at DESC, id DESC LIMIT 1);
+      ALTER TABLE runs ADD COLUMN run_trigger TEXT NOT NULL DEFAULT 'manual';
+      ALTER TABLE runs ADD COLUMN locations TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE runs ADD COLUMN partition TEXT;
+      ALTER TABLE runs ADD COLUMN parent_run_id TEXT;
+      ALTER TABLE runs ADD COLUMN root_run_id TEXT;
+      ALTER TABLE runs ADD COLUMN config TEXT;
+      CREATE INDEX runs_by_status ON runs (status, started_at);
+      CREATE TABLE run_assets (run_id TEXT NOT NULL, asset_key TEXT NOT NULL, PRIMARY KEY (run_id, asset_key));
+      CREATE INDEX run_assets_by_asset ON run_assets (asset_key, run_id);
+      INSERT INTO run_assets (run_id, asset_key) SELECT run_id, asset_key FROM step_results;`,
+  },
 ];
 
-type Row = Record<string, unknown>;
+/** The newest schema version this code knows. */
+export const SQLITE_SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
 
 /** Row objects from libsql may carry a `_metadata` property; strip it so rows are plain column maps. */
 function clean(row: unknown): Row {
@@ -46,36 +89,8 @@ function clean(row: unknown): Row {
   return rest;
 }
 
-const str = (v: unknown): string => String(v);
-/** `{ [name]: value }` when the column is not NULL, else `{}`: optional fields stay absent rather than undefined. */
-const opt = <K extends string>(name: K, v: unknown): { [P in K]?: string } =>
-  (v === null || v === undefined ? {} : { [name]: String(v) }) as { [P in K]?: string };
 /** SQLite's `LIMIT -1` means no limit. */
 const limitParam = (limit: number | undefined): number => (limit === undefined ? -1 : Math.max(0, Math.floor(limit)));
-
-function toRun(r: Row): RunRecord {
-  return {
-    runId: str(r.run_id), workflowId: str(r.workflow_id), selection: str(r.selection),
-    tags: JSON.parse(str(r.tags)) as Record<string, string>, status: str(r.status) as RunStatus,
-    stepCount: Number(r.step_count), startedAt: str(r.started_at), ...opt('finishedAt', r.finished_at),
-    ...(r.summary === null || r.summary === undefined ? {} : { summary: JSON.parse(str(r.summary)) as unknown }),
-  };
-}
-
-function toStep(r: Row): StepResultRecord {
-  return {
-    runId: str(r.run_id), assetKey: str(r.asset_key), status: str(r.status) as StepResultRecord['status'],
-    ...opt('error', r.error), attempt: Number(r.attempt), at: str(r.at),
-  };
-}
-
-function toMaterialization(r: Row): MaterializationRecord {
-  return {
-    runId: str(r.run_id), assetKey: str(r.asset_key), partition: r.partition === null || r.partition === undefined ? null : str(r.partition),
-    attempt: Number(r.attempt), metadata: JSON.parse(str(r.metadata)) as Record<string, unknown>,
-    ...opt('codeVersion', r.code_version), at: str(r.at), ...opt('codeLocation', r.code_location),
-  };
-}
 
 /**
  * The embedded catalog: one SQLite file shared by several processes (orchestrator worker, code-location
@@ -85,7 +100,10 @@ function toMaterialization(r: Row): MaterializationRecord {
 export class SqliteCatalogStore implements CatalogStore {
   private closed = false;
 
-  private constructor(private readonly db: Database.Database) {}
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly where: string,
+  ) {}
 
   /** Opens (creating it and its parent directories when missing) and migrates the catalog at `path`. */
   static async open(path: string): Promise<SqliteCatalogStore> {
@@ -94,7 +112,7 @@ export class SqliteCatalogStore implements CatalogStore {
     try {
       // busy_timeout first, so that switching a brand-new file to WAL waits for a concurrent opener.
       db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;`);
-      const store = new SqliteCatalogStore(db);
+      const store = new SqliteCatalogStore(db, `'${path}'`);
       await store.migrate();
       return store;
     } catch (err) {
@@ -134,12 +152,18 @@ export class SqliteCatalogStore implements CatalogStore {
         'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
       );
       const applied = new Set(this.all('SELECT version FROM schema_migrations').map((r) => Number(r.version)));
+      const newest = Math.max(0, ...applied);
+      if (newest > SQLITE_SCHEMA_VERSION) throw new CairnError(ErrorCodes.CatalogTooNew, tooNewMessage(this.where, newest, SQLITE_SCHEMA_VERSION), 'catalog');
       for (const m of MIGRATIONS) {
         if (applied.has(m.version)) continue;
         this.db.exec(m.sql);
         this.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', m.version, m.name, new Date().toISOString());
       }
     });
+  }
+
+  async schemaVersion(): Promise<number> {
+    return Number(this.all('SELECT max(version) AS v FROM schema_migrations')[0]?.v ?? 0);
   }
 
   async publishSnapshot(snapshot: LocationSnapshot, at: string): Promise<void> {
@@ -169,24 +193,38 @@ export class SqliteCatalogStore implements CatalogStore {
     this.run('DELETE FROM location_snapshots WHERE name = ?', location);
   }
 
-  async recordRunStarted(run: Omit<RunRecord, 'status' | 'finishedAt' | 'summary'>): Promise<void> {
-    this.run(
-      `INSERT INTO runs (run_id, workflow_id, selection, tags, status, step_count, started_at)
-       VALUES (?, ?, ?, ?, 'running', ?, ?) ON CONFLICT (run_id) DO NOTHING`,
-      run.runId, run.workflowId, run.selection, JSON.stringify(run.tags), run.stepCount, run.startedAt,
-    );
+  async recordRunStarted(run: RunStart): Promise<void> {
+    this.write(() => {
+      const inserted = this.run(
+        `INSERT INTO runs (run_id, workflow_id, selection, tags, status, step_count, started_at, run_trigger, locations,
+           partition, parent_run_id, root_run_id, config)
+         VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING`,
+        run.runId, run.workflowId, run.selection, JSON.stringify(run.tags), run.stepCount, run.startedAt, run.trigger ?? 'manual',
+        JSON.stringify(run.locations ?? []), run.partition ?? null, run.parentRunId ?? null, run.rootRunId ?? null,
+        run.config === undefined ? null : JSON.stringify(run.config),
+      );
+      if (inserted.changes === 0) return;
+      const stmt = this.prepared('INSERT INTO run_assets (run_id, asset_key) VALUES (?, ?) ON CONFLICT DO NOTHING');
+      for (const key of run.assetKeys ?? []) stmt.run([run.runId, key]);
+      this.run(
+        `INSERT INTO events (event_key, type, run_id, at) VALUES (?, 'run_started', ?, ?) ON CONFLICT (event_key) DO NOTHING`,
+        `run_started:${run.runId}`, run.runId, run.startedAt,
+      );
+    });
   }
 
-  async recordRunFinished(
-    runId: string,
-    status: Exclude<RunStatus, 'running'>,
-    finishedAt: string,
-    summary?: unknown,
-  ): Promise<void> {
-    this.run(
-      `UPDATE runs SET status = ?, finished_at = ?, summary = ? WHERE run_id = ? AND status = 'running'`,
-      status, finishedAt, summary === undefined ? null : JSON.stringify(summary), runId,
-    );
+  async recordRunFinished(runId: string, status: Exclude<RunStatus, 'running'>, finishedAt: string, summary?: unknown): Promise<void> {
+    this.write(() => {
+      const updated = this.run(
+        `UPDATE runs SET status = ?, finished_at = ?, summary = ? WHERE run_id = ? AND status = 'running'`,
+        status, finishedAt, summary === undefined ? null : JSON.stringify(summary), runId,
+      );
+      if (updated.changes === 0) return;
+      this.run(
+        `INSERT INTO events (event_key, type, run_id, at, run_status) VALUES (?, 'run_finished', ?, ?, ?) ON CONFLICT (event_key) DO NOTHING`,
+        `run_finished:${runId}`, runId, finishedAt, status,
+      );
+    });
   }
 
   async recordStepResults(results: StepResultRecord[]): Promise<void> {
@@ -196,31 +234,43 @@ export class SqliteCatalogStore implements CatalogStore {
         `INSERT INTO step_results (run_id, asset_key, status, error, attempt, at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (run_id, asset_key) DO UPDATE SET status = excluded.status, error = excluded.error,
            attempt = excluded.attempt, at = excluded.at
-         WHERE excluded.attempt >= step_results.attempt`,
+         WHERE excluded.attempt >= step_results.attempt
+         RETURNING id, at`,
       );
-      for (const r of results) stmt.run([r.runId, r.assetKey, r.status, r.error ?? null, r.attempt, r.at]);
+      for (const r of results) {
+        const row = stmt.get([r.runId, r.assetKey, r.status, r.error ?? null, r.attempt, r.at]) as Row | undefined;
+        if (row) this.pointLatest(r.assetKey, 'step', Number(row.id), str(row.at));
+      }
     });
   }
 
-  async recordMaterialization(m: MaterializationRecord): Promise<{ inserted: boolean }> {
-    const partitionKey = m.partition ?? '';
-    const metadata = JSON.stringify(m.metadata);
-    const [codeVersion, codeLocation] = [m.codeVersion ?? null, m.codeLocation ?? null];
+  /** Moves the asset's latest-of-kind pointer to this row unless the current one is newer. */
+  private pointLatest(assetKey: string, kind: string, id: number, at: string): void {
+    this.run(
+      `INSERT INTO asset_latest (asset_key, kind, ref_id, at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (asset_key, kind) DO UPDATE SET ref_id = excluded.ref_id, at = excluded.at
+       WHERE (excluded.at, excluded.ref_id) >= (asset_latest.at, asset_latest.ref_id)`,
+      assetKey, kind, id, at,
+    );
+  }
+
+  async recordAssetEvent(e: AssetEvent): Promise<{ inserted: boolean }> {
+    const values = eventValues(e);
     return this.write(() => {
-      const insert = this.run(
-        `INSERT INTO materializations
-           (run_id, asset_key, partition, partition_key, attempt, metadata, code_version, code_location, at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, asset_key, partition_key) DO NOTHING`,
-        m.runId, m.assetKey, m.partition, partitionKey, m.attempt, metadata, codeVersion, codeLocation, m.at,
-      );
-      if (insert.changes > 0) return { inserted: true };
-      // A retry of the same step: update the one row in place; an older attempt arriving late changes nothing.
-      this.run(
-        `UPDATE materializations SET attempt = ?, metadata = ?, code_version = ?, code_location = ?, at = ?
-         WHERE run_id = ? AND asset_key = ? AND partition_key = ? AND attempt <= ?`,
-        m.attempt, metadata, codeVersion, codeLocation, m.at, m.runId, m.assetKey, partitionKey, m.attempt,
-      );
-      return { inserted: false };
+      const inserted = this.prepared(
+        `INSERT INTO events (${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})
+         ON CONFLICT (event_key) DO NOTHING RETURNING id`,
+      ).get(values) as Row | undefined;
+      let id = inserted ? Number(inserted.id) : undefined;
+      if (id === undefined) {
+        // A retry of the same step: update the one row in place; an older attempt arriving late changes nothing.
+        const updated = this.prepared(
+          `UPDATE events SET ${EVENT_UPDATABLE.map((c) => `${c} = ?`).join(', ')} WHERE event_key = ? AND attempt <= ? RETURNING id`,
+        ).get([...EVENT_UPDATABLE.map((c) => values[EVENT_COLUMNS.indexOf(c)]), e.eventKey, e.attempt]) as Row | undefined;
+        id = updated ? Number(updated.id) : undefined;
+      }
+      if (id !== undefined && LATEST_KINDS.has(e.type)) this.pointLatest(e.assetKey, e.type, id, e.at);
+      return { inserted: inserted !== undefined };
     });
   }
 
@@ -240,8 +290,19 @@ export class SqliteCatalogStore implements CatalogStore {
     return row && toRun(row);
   }
 
-  async listRuns(limit?: number): Promise<RunRecord[]> {
-    return this.all('SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?', limitParam(limit)).map(toRun);
+  async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+    return this.all(
+      `SELECT * FROM runs r
+       WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM run_assets a WHERE a.run_id = r.run_id AND a.asset_key = ?1))
+         AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR run_trigger = ?3)
+         AND (?4 IS NULL OR started_at >= ?4) AND (?5 IS NULL OR started_at < ?5)
+       ORDER BY started_at DESC, rowid DESC LIMIT ?6`,
+      filter.asset ?? null, filter.status ?? null, filter.trigger ?? null, filter.since ?? null, filter.until ?? null, limitParam(filter.limit),
+    ).map(toRun);
+  }
+
+  async getRunAssets(runId: string): Promise<string[]> {
+    return this.all('SELECT asset_key FROM run_assets WHERE run_id = ? ORDER BY asset_key', runId).map((r) => str(r.asset_key));
   }
 
   async getStepResults(runId: string): Promise<StepResultRecord[]> {
@@ -259,17 +320,37 @@ export class SqliteCatalogStore implements CatalogStore {
     }));
   }
 
-  async listMaterializations(assetKey: string, limit?: number): Promise<MaterializationRecord[]> {
-    return this.all(
-      'SELECT * FROM materializations WHERE asset_key = ? ORDER BY at DESC, id DESC LIMIT ?',
-      assetKey, limitParam(limit),
-    ).map(toMaterialization);
+  async assetHistory(assetKey: string, query: AssetHistoryQuery = {}): Promise<AssetHistoryPage> {
+    const limit = Math.max(1, Math.floor(query.limit ?? 50));
+    const rows = this.all(
+      `SELECT * FROM events WHERE asset_key = ?1 AND (?2 IS NULL OR type IN (SELECT value FROM json_each(?2)))
+         AND (?3 IS NULL OR partition_key = ?3) AND (?4 IS NULL OR id < ?4)
+       ORDER BY id DESC LIMIT ?5`,
+      assetKey, query.types ? JSON.stringify(query.types) : null,
+      query.partition === undefined ? null : (query.partition ?? ''), query.before ?? null, limit + 1,
+    );
+    const events = rows.slice(0, limit).map(toEvent);
+    const last = events.at(-1);
+    return { events, ...(rows.length > limit && last ? { nextCursor: last.id } : {}) };
   }
 
-  async countMaterializations(filter: { runId?: string; assetKey?: string } = {}): Promise<number> {
+  async runEvents(runId: string, types?: AssetEventType[]): Promise<StoredAssetEvent[]> {
+    return this.all(
+      `SELECT * FROM events WHERE run_id = ?1 AND asset_key IS NOT NULL
+         AND (?2 IS NULL OR type IN (SELECT value FROM json_each(?2))) ORDER BY id`,
+      runId, types ? JSON.stringify(types) : null,
+    ).map(toEvent);
+  }
+
+  async runLifecycleEvents(runId: string): Promise<RunEvent[]> {
+    return this.all(`SELECT * FROM events WHERE run_id = ? AND asset_key IS NULL ORDER BY id`, runId).map(toRunEvent);
+  }
+
+  async countAssetEvents(filter: { runId?: string; assetKey?: string; type?: AssetEventType } = {}): Promise<number> {
     const [row] = this.all(
-      'SELECT count(*) AS n FROM materializations WHERE (?1 IS NULL OR run_id = ?1) AND (?2 IS NULL OR asset_key = ?2)',
-      filter.runId ?? null, filter.assetKey ?? null,
+      `SELECT count(*) AS n FROM events WHERE asset_key IS NOT NULL AND (?1 IS NULL OR run_id = ?1)
+         AND (?2 IS NULL OR asset_key = ?2) AND (?3 IS NULL OR type = ?3)`,
+      filter.runId ?? null, filter.assetKey ?? null, filter.type ?? null,
     );
     return Number(row?.n ?? 0);
   }
@@ -278,23 +359,43 @@ export class SqliteCatalogStore implements CatalogStore {
     const out = new Map<string, AssetStatus>();
     for (const k of keys ?? []) out.set(k, {});
     const keysJson = keys === undefined ? null : JSON.stringify(keys);
-    const latest = (table: 'materializations' | 'step_results'): Row[] =>
-      this.all(
-        `SELECT * FROM (
-           SELECT t.*, row_number() OVER (PARTITION BY asset_key ORDER BY at DESC, id DESC) AS rank_in_asset
-           FROM ${table} t WHERE ?1 IS NULL OR asset_key IN (SELECT value FROM json_each(?1))
-         ) WHERE rank_in_asset = 1`,
-        keysJson,
-      );
-    for (const row of latest('materializations')) {
-      const m = toMaterialization(row);
-      out.set(m.assetKey, { ...out.get(m.assetKey), lastMaterialization: m });
+    const inKeys = `(?1 IS NULL OR l.asset_key IN (SELECT value FROM json_each(?1)))`;
+    const update = (key: string, patch: AssetStatus): void => {
+      out.set(key, { ...out.get(key), ...patch });
+    };
+    for (const row of this.all(`SELECT l.kind AS latest_kind, e.* FROM asset_latest l JOIN events e ON e.id = l.ref_id WHERE l.kind <> 'step' AND ${inKeys}`, keysJson)) {
+      const e = toEvent(row);
+      update(e.assetKey, row.latest_kind === 'materialization' ? { lastMaterialization: e } : { lastObservation: e });
     }
-    for (const row of latest('step_results')) {
+    for (const row of this.all(`SELECT s.* FROM asset_latest l JOIN step_results s ON s.id = l.ref_id WHERE l.kind = 'step' AND ${inKeys}`, keysJson)) {
       const s = toStep(row);
-      out.set(s.assetKey, { ...out.get(s.assetKey), lastStep: s });
+      update(s.assetKey, { lastStep: s });
+    }
+    for (const row of this.all(
+      `SELECT l.asset_key, r.run_id FROM runs r JOIN run_assets l ON l.run_id = r.run_id
+       WHERE r.status = 'running' AND ${inKeys}
+         AND NOT EXISTS (SELECT 1 FROM events e WHERE e.run_id = r.run_id AND e.asset_key = l.asset_key AND e.type = 'materialization')
+       ORDER BY r.started_at`,
+      keysJson,
+    )) {
+      update(str(row.asset_key), { inProgressRunId: str(row.run_id) });
     }
     return out;
+  }
+
+  async prune(before: string, opts: { dryRun?: boolean } = {}): Promise<PruneResult> {
+    const keep = `SELECT max(id) FROM events WHERE asset_key IS NOT NULL GROUP BY asset_key, type, partition_key, check_name
+                  UNION SELECT ref_id FROM asset_latest WHERE kind <> 'step'`;
+    const eventWhere = `at < ?1 AND id NOT IN (${keep})`;
+    const logWhere = `run_id IN (SELECT run_id FROM runs WHERE finished_at IS NOT NULL AND finished_at < ?1)`;
+    if (opts.dryRun) {
+      const count = (sql: string): number => Number(this.all(sql, before)[0]?.n ?? 0);
+      return { events: count(`SELECT count(*) AS n FROM events WHERE ${eventWhere}`), logs: count(`SELECT count(*) AS n FROM logs WHERE ${logWhere}`) };
+    }
+    return this.write(() => ({
+      events: this.run(`DELETE FROM events WHERE ${eventWhere}`, before).changes,
+      logs: this.run(`DELETE FROM logs WHERE ${logWhere}`, before).changes,
+    }));
   }
 
   async close(): Promise<void> {
@@ -303,3 +404,4 @@ export class SqliteCatalogStore implements CatalogStore {
     this.db.close();
   }
 }
+

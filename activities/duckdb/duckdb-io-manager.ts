@@ -2,6 +2,7 @@
  * The default IO manager: every asset's value is a DuckDB table named after its key, and downstream steps get
  * that table back as a {@link TableInput}. Writes are atomic (see `publish-table`).
  */
+import { meta } from '../../definitions/metadata';
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import { CairnError, ErrorCodes } from '../../definitions/errors';
 import { isSqlFragment, sql, type SqlFragment } from '../../definitions/sql';
@@ -20,8 +21,8 @@ export interface OutputInfo {
 }
 
 /**
- * What was stored: `metadata` is `{}` for an asset without a value, else
- * `{ table: 'schema.table', rowCount, columns: [{ name, type }] }`.
+ * What was stored: `metadata` is `{}` for an asset without a value, else typed metadata
+ * `{ table: text 'schema.table', rowCount: row_count, columns: table_schema }`.
  */
 export interface StoredOutput {
   metadata: Record<string, unknown>;
@@ -81,7 +82,13 @@ export class DuckDBIOManager {
     } else if (isIterable(value)) fill = (conn, staging) => fillFromBatches(conn, staging, value, where);
     else throw unsupported(info.assetKey, describeValue(value));
     const published = await this.resource.withConnection((conn) => publishTable(conn, target, (staging) => fill(conn, staging)));
-    return { metadata: { ...published } };
+    return {
+      metadata: {
+        table: meta.text(published.table),
+        rowCount: meta.rowCount(published.rowCount),
+        columns: meta.tableSchema(published.columns.map((c) => ({ name: c.name, type: c.type }))),
+      },
+    };
   }
 
   /** The upstream asset's table; fails with {@link AssetNotMaterializedError} when it does not exist. */

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CatalogStore, MaterializationRecord, StepResultRecord } from '../../activities/catalog';
+import { runEventKey, type AssetEvent, type CatalogStore, type StepResultRecord } from '../../activities/catalog';
+import type { Metadata } from '../../definitions/metadata';
 import type { LocationSnapshot } from '../../definitions/snapshot';
 
 /** A short unique prefix: every test writes under its own ids, so the suite can share one database. */
@@ -22,9 +23,21 @@ function snapshot(name: string, version: string, assetKey = `${name}/a`): Locati
   };
 }
 
-function materialization(over: Partial<MaterializationRecord> & Pick<MaterializationRecord, 'runId' | 'assetKey'>): MaterializationRecord {
-  return { partition: null, attempt: 1, metadata: {}, at: '2024-01-01T00:00:00.000Z', ...over };
+/** A run's materialization event, keyed like the step activity keys it. */
+function materialization(over: Partial<AssetEvent> & { runId: string; assetKey: string }): AssetEvent {
+  const partition = over.partition ?? null;
+  return {
+    eventKey: runEventKey('materialization', over.runId, over.assetKey, partition), type: 'materialization', partition,
+    attempt: 1, metadata: {}, at: '2024-01-01T00:00:00.000Z', source: 'run', ...over,
+  };
 }
+
+/** An event reported from outside (`cairn report`). */
+function reported(over: Partial<AssetEvent> & { assetKey: string; type: AssetEvent['type'] }): AssetEvent {
+  return { eventKey: `report:${uid()}`, partition: null, runId: null, attempt: 1, metadata: {}, at: '2024-01-01T00:00:00.000Z', source: 'report', ...over };
+}
+
+const run = (runId: string, startedAt = '2024-01-01T00:00:00.000Z') => ({ runId, workflowId: `wf-${runId}`, selection: '*', tags: {}, stepCount: 1, startedAt });
 
 /**
  * Registers the behaviour every {@link CatalogStore} must show. `open` must open the SAME database on every
@@ -77,13 +90,17 @@ export function catalogConformance(name: string, open: () => Promise<CatalogStor
       await withStore(async (s) => {
         await s.recordRunStarted(started);
         await s.recordRunStarted({ ...started, selection: 'other', stepCount: 9 });
-        assert.deepEqual(await s.getRun(runId), { ...started, status: 'running' });
+        assert.deepEqual(await s.getRun(runId), { ...started, status: 'running', trigger: 'manual', locations: [] });
         await s.recordRunFinished(runId, 'succeeded', '2024-01-01T00:01:00.000Z', { materialized: 3 });
         await s.recordRunFinished(runId, 'failed', '2024-01-01T00:02:00.000Z', { replayed: true });
         await s.recordRunStarted(started);
         assert.deepEqual(await s.getRun(runId), {
-          ...started, status: 'succeeded', finishedAt: '2024-01-01T00:01:00.000Z', summary: { materialized: 3 },
+          ...started, status: 'succeeded', finishedAt: '2024-01-01T00:01:00.000Z', summary: { materialized: 3 }, trigger: 'manual', locations: [],
         });
+        assert.deepEqual(await s.runLifecycleEvents(runId), [
+          { type: 'run_started', runId, at: '2024-01-01T00:00:00.000Z' },
+          { type: 'run_finished', runId, at: '2024-01-01T00:01:00.000Z', status: 'succeeded' },
+        ]);
         assert.equal(await s.getRun(`missing-${uid()}`), undefined);
       });
     });
@@ -97,7 +114,7 @@ export function catalogConformance(name: string, open: () => Promise<CatalogStor
           const startedAt = new Date(base + offset).toISOString();
           await s.recordRunStarted({ runId: `${p}-${i}`, workflowId: 'wf', selection: '*', tags: {}, stepCount: 0, startedAt });
         }
-        assert.deepEqual((await s.listRuns(2)).map((r) => r.runId), [`${p}-1`, `${p}-2`]);
+        assert.deepEqual((await s.listRuns({ limit: 2 })).map((r) => r.runId), [`${p}-1`, `${p}-2`]);
         const all = (await s.listRuns()).filter((r) => r.runId.startsWith(p));
         assert.deepEqual(all.map((r) => r.runId), [`${p}-1`, `${p}-2`, `${p}-0`]);
       });
@@ -107,29 +124,145 @@ export function catalogConformance(name: string, open: () => Promise<CatalogStor
       const runId = `run-${uid()}`;
       const assetKey = `asset/${uid()}`;
       await withStore(async (s) => {
-        const first = await s.recordMaterialization(materialization({ runId, assetKey, metadata: { rows: 1 }, codeVersion: 'c1', codeLocation: 'loc' }));
-        const second = await s.recordMaterialization(materialization({ runId, assetKey, attempt: 2, metadata: { rows: 2 }, codeVersion: 'c1', codeLocation: 'loc', at: '2024-01-01T00:05:00.000Z' }));
-        assert.deepEqual([first, second], [{ inserted: true }, { inserted: false }]);
-        assert.equal(await s.countMaterializations({ runId, assetKey }), 1);
-        assert.deepEqual(await s.listMaterializations(assetKey), [
-          { runId, assetKey, partition: null, attempt: 2, metadata: { rows: 2 }, codeVersion: 'c1', codeLocation: 'loc', at: '2024-01-01T00:05:00.000Z' },
-        ]);
+        const first = await s.recordAssetEvent(materialization({ runId, assetKey, metadata: { rows: { type: 'row_count', value: 1 } }, codeVersion: 'c1', codeLocation: 'loc' }));
+        const second = await s.recordAssetEvent(materialization({
+          runId, assetKey, attempt: 2, metadata: { rows: { type: 'row_count', value: 2 } }, codeVersion: 'c1', codeLocation: 'loc',
+          at: '2024-01-01T00:05:00.000Z', dataVersion: 'dv2', inputDataVersions: { up: 'x', gone: null },
+        }));
+        const late = await s.recordAssetEvent(materialization({ runId, assetKey, attempt: 1, metadata: { stale: { type: 'text', value: 'late' } } }));
+        assert.deepEqual([first, second, late], [{ inserted: true }, { inserted: false }, { inserted: false }]);
+        assert.equal(await s.countAssetEvents({ runId, assetKey }), 1);
+        const { events } = await s.assetHistory(assetKey);
+        assert.equal(events.length, 1);
+        const { id, ...rest } = events[0] as NonNullable<(typeof events)[0]>;
+        assert.ok(id > 0);
+        assert.deepEqual(rest, materialization({
+          runId, assetKey, attempt: 2, metadata: { rows: { type: 'row_count', value: 2 } }, codeVersion: 'c1', codeLocation: 'loc',
+          at: '2024-01-01T00:05:00.000Z', dataVersion: 'dv2', inputDataVersions: { up: 'x', gone: null },
+        }));
+        assert.equal((await s.assetStatuses([assetKey])).get(assetKey)?.lastMaterialization?.at, '2024-01-01T00:05:00.000Z');
       });
     });
 
-    test('materializations of different partitions are different rows and are listed newest first', async () => {
+    test('typed metadata of every kind round-trips', async () => {
+      const assetKey = `asset/${uid()}`;
+      const metadata = {
+        n: { type: 'number', value: 1.5 }, t: { type: 'text', value: 'hello' }, md: { type: 'markdown', value: '# Title' },
+        u: { type: 'url', value: 'https://example.com/x' }, b: { type: 'bool', value: false }, j: { type: 'json', value: { a: [1, null] } },
+        rows: { type: 'row_count', value: 42 }, schema: { type: 'table_schema', value: { columns: [{ name: 'id', type: 'BIGINT' }, { name: 'x', type: 'TEXT', description: 'x' }] } },
+      } satisfies Metadata;
+      await withStore(async (s) => {
+        await s.recordAssetEvent(reported({ assetKey, type: 'observation', metadata }));
+        assert.deepEqual((await s.assetHistory(assetKey)).events[0]?.metadata, metadata);
+      });
+    });
+
+    test('materializations of different partitions are different rows; history pages newest first with a cursor', async () => {
       const runId = `run-${uid()}`;
       const assetKey = `asset/${uid()}`;
       await withStore(async (s) => {
-        await s.recordMaterialization(materialization({ runId, assetKey, partition: '2024-01-01', at: '2024-01-02T00:00:00.000Z' }));
-        await s.recordMaterialization(materialization({ runId, assetKey, partition: '2024-01-02', at: '2024-01-03T00:00:00.000Z' }));
-        await s.recordMaterialization(materialization({ runId, assetKey, partition: null, at: '2024-01-01T00:00:00.000Z' }));
-        assert.equal(await s.countMaterializations({ assetKey }), 3);
-        assert.equal(await s.countMaterializations({ runId }), 3);
-        assert.ok((await s.countMaterializations()) >= 3);
-        assert.deepEqual((await s.listMaterializations(assetKey)).map((m) => m.partition), ['2024-01-02', '2024-01-01', null]);
-        assert.deepEqual((await s.listMaterializations(assetKey, 1)).map((m) => m.partition), ['2024-01-02']);
+        await s.recordAssetEvent(materialization({ runId, assetKey, partition: '2024-01-01', at: '2024-01-02T00:00:00.000Z' }));
+        await s.recordAssetEvent(materialization({ runId, assetKey, partition: '2024-01-02', at: '2024-01-03T00:00:00.000Z' }));
+        await s.recordAssetEvent(materialization({ runId, assetKey, partition: null, at: '2024-01-01T00:00:00.000Z' }));
+        await s.recordAssetEvent(reported({ assetKey, type: 'observation', at: '2024-01-04T00:00:00.000Z' }));
+        assert.equal(await s.countAssetEvents({ assetKey }), 4);
+        assert.equal(await s.countAssetEvents({ assetKey, type: 'materialization' }), 3);
+        assert.equal(await s.countAssetEvents({ runId }), 3);
+        const page1 = await s.assetHistory(assetKey, { limit: 3 });
+        assert.deepEqual(page1.events.map((e) => [e.type, e.partition]), [['observation', null], ['materialization', null], ['materialization', '2024-01-02']]);
+        assert.ok(page1.nextCursor !== undefined);
+        const page2 = await s.assetHistory(assetKey, { limit: 3, before: page1.nextCursor });
+        assert.deepEqual(page2.events.map((e) => e.partition), ['2024-01-01']);
+        assert.equal(page2.nextCursor, undefined);
+        const onlyMat = await s.assetHistory(assetKey, { types: ['materialization'], partition: '2024-01-02' });
+        assert.deepEqual(onlyMat.events.map((e) => e.partition), ['2024-01-02']);
+        assert.deepEqual((await s.runEvents(runId)).map((e) => e.partition), ['2024-01-01', '2024-01-02', null]);
       });
+    });
+
+    test('a reported event with the same event key is stored once', async () => {
+      const assetKey = `asset/${uid()}`;
+      await withStore(async (s) => {
+        const e = reported({ assetKey, type: 'materialization', dataVersion: 'v1' });
+        assert.deepEqual(await s.recordAssetEvent(e), { inserted: true });
+        assert.deepEqual(await s.recordAssetEvent(e), { inserted: false });
+        assert.equal(await s.countAssetEvents({ assetKey }), 1);
+        const st = (await s.assetStatuses([assetKey])).get(assetKey);
+        assert.equal(st?.lastMaterialization?.source, 'report');
+        assert.equal(st?.lastMaterialization?.runId, null);
+        assert.equal(st?.lastMaterialization?.dataVersion, 'v1');
+      });
+    });
+
+    test('the run index filters by asset, status, trigger and time', async () => {
+      const p = uid();
+      const base = Date.now() + 200 * 365 * 24 * 3600 * 1000;
+      const at = (minutes: number): string => new Date(base + minutes * 60_000).toISOString();
+      await withStore(async (s) => {
+        await s.recordRunStarted({ ...run(`${p}-a`, at(0)), trigger: 'cli', locations: ['l1'], assetKeys: [`${p}/x`, `${p}/y`], config: { [`${p}/x`]: { k: 1 } } });
+        await s.recordRunStarted({ ...run(`${p}-b`, at(10)), trigger: 'schedule', assetKeys: [`${p}/y`], partition: '2024-01-01' });
+        await s.recordRunStarted({ ...run(`${p}-c`, at(20)), trigger: 'reexecution', assetKeys: [`${p}/x`], parentRunId: `${p}-a`, rootRunId: `${p}-a` });
+        await s.recordRunFinished(`${p}-a`, 'failed', at(5));
+        await s.recordRunFinished(`${p}-b`, 'succeeded', at(15));
+        const ids = async (f: Parameters<CatalogStore['listRuns']>[0]): Promise<string[]> => (await s.listRuns(f)).map((r) => r.runId).filter((id) => id.startsWith(p));
+        assert.deepEqual(await ids({ asset: `${p}/x` }), [`${p}-c`, `${p}-a`]);
+        assert.deepEqual(await ids({ asset: `${p}/y`, status: 'succeeded' }), [`${p}-b`]);
+        assert.deepEqual(await ids({ trigger: 'cli' }), [`${p}-a`]);
+        assert.deepEqual(await ids({ since: at(10), until: at(20) }), [`${p}-b`]);
+        assert.deepEqual(await ids({ status: 'failed', since: at(0) }), [`${p}-a`]);
+        const c = await s.getRun(`${p}-c`);
+        assert.equal(c?.parentRunId, `${p}-a`);
+        assert.equal(c?.trigger, 'reexecution');
+        assert.equal((await s.getRun(`${p}-b`))?.partition, '2024-01-01');
+        assert.deepEqual((await s.getRun(`${p}-a`))?.config, { [`${p}/x`]: { k: 1 } });
+        assert.deepEqual(await s.getRunAssets(`${p}-a`), [`${p}/x`, `${p}/y`]);
+      });
+    });
+
+    test('an asset planned by a running run is in progress until the run materializes it', async () => {
+      const p = uid();
+      const [x, y] = [`${p}/x`, `${p}/y`];
+      await withStore(async (s) => {
+        await s.recordRunStarted({ ...run(`${p}-r`), assetKeys: [x, y] });
+        let st = await s.assetStatuses([x, y]);
+        assert.equal(st.get(x)?.inProgressRunId, `${p}-r`);
+        await s.recordAssetEvent(materialization({ runId: `${p}-r`, assetKey: x }));
+        st = await s.assetStatuses([x, y]);
+        assert.equal(st.get(x)?.inProgressRunId, undefined);
+        assert.equal(st.get(y)?.inProgressRunId, `${p}-r`);
+        await s.recordRunFinished(`${p}-r`, 'failed', '2024-01-01T00:01:00.000Z');
+        assert.equal((await s.assetStatuses([y])).get(y)?.inProgressRunId, undefined);
+      });
+    });
+
+    test('pruning deletes old events and logs but keeps each asset\'s latest event of each type and partition', async () => {
+      const p = uid();
+      const [x, y] = [`${p}/x`, `${p}/y`];
+      await withStore(async (s) => {
+        for (const [i, day] of ['01', '02', '03'].entries()) {
+          await s.recordRunStarted({ ...run(`${p}-${i}`, `1990-01-${day}T00:00:00.000Z`), assetKeys: [x] });
+          await s.recordAssetEvent(materialization({ runId: `${p}-${i}`, assetKey: x, at: `1990-01-${day}T00:00:01.000Z` }));
+          await s.appendLogs(`${p}-${i}`, x, 1, [{ seq: 0, level: 'info', message: 'hi', at: `1990-01-${day}T00:00:01.000Z` }]);
+          await s.recordRunFinished(`${p}-${i}`, 'succeeded', `1990-01-${day}T00:00:02.000Z`);
+        }
+        await s.recordAssetEvent(reported({ assetKey: y, type: 'observation', at: '1990-01-01T00:00:00.000Z' }));
+        await s.recordAssetEvent(reported({ assetKey: x, type: 'observation', at: '1990-01-01T00:00:00.000Z' }));
+        const dry = await s.prune('1990-01-03T00:00:00.000Z', { dryRun: true });
+        assert.ok(dry.events >= 2 && dry.logs >= 2, JSON.stringify(dry));
+        assert.equal(await s.countAssetEvents({ assetKey: x }), 4, 'a dry run deletes nothing');
+        await s.prune('1990-01-03T00:00:00.000Z');
+        const left = (await s.assetHistory(x)).events.map((e) => [e.type, e.runId]);
+        assert.deepEqual(left, [['observation', null], ['materialization', `${p}-2`]]);
+        assert.equal(await s.countAssetEvents({ assetKey: y }), 1);
+        assert.equal((await s.getLogs(`${p}-0`)).length, 0);
+        assert.equal((await s.getLogs(`${p}-2`)).length, 1);
+        assert.equal((await s.assetStatuses([x])).get(x)?.lastMaterialization?.runId, `${p}-2`);
+        assert.ok((await s.getRun(`${p}-0`)) !== undefined, 'runs stay in the index');
+      });
+    });
+
+    test('the schema version is the newest migration', async () => {
+      await withStore(async (s) => assert.ok((await s.schemaVersion()) >= 2));
     });
 
     test('step results upsert on run and asset key and the later attempt wins', async () => {
@@ -174,16 +307,16 @@ export function catalogConformance(name: string, open: () => Promise<CatalogStor
       const p = uid();
       const [a, b, c] = [`${p}/a`, `${p}/b`, `${p}/c`];
       await withStore(async (s) => {
-        await s.recordMaterialization(materialization({ runId: `${p}-r1`, assetKey: a, metadata: { n: 1 }, at: '2024-01-01T00:00:00.000Z' }));
+        await s.recordAssetEvent(materialization({ runId: `${p}-r1`, assetKey: a, metadata: { n: { type: 'number', value: 1 } }, at: '2024-01-01T00:00:00.000Z' }));
         await s.recordStepResults([{ runId: `${p}-r1`, assetKey: a, status: 'materialized', attempt: 1, at: '2024-01-01T00:00:00.000Z' }]);
-        await s.recordMaterialization(materialization({ runId: `${p}-r2`, assetKey: a, metadata: { n: 2 }, at: '2024-01-02T00:00:00.000Z' }));
+        await s.recordAssetEvent(materialization({ runId: `${p}-r2`, assetKey: a, metadata: { n: { type: 'number', value: 2 } }, at: '2024-01-02T00:00:00.000Z' }));
         await s.recordStepResults([
           { runId: `${p}-r3`, assetKey: a, status: 'failed', error: 'x', attempt: 3, at: '2024-01-03T00:00:00.000Z' },
           { runId: `${p}-r3`, assetKey: b, status: 'skipped', attempt: 1, at: '2024-01-03T00:00:00.000Z' },
         ]);
         const statuses = await s.assetStatuses([a, b, c]);
         assert.deepEqual([...statuses.keys()].sort(), [a, b, c]);
-        assert.deepEqual(statuses.get(a)?.lastMaterialization?.metadata, { n: 2 });
+        assert.deepEqual(statuses.get(a)?.lastMaterialization?.metadata, { n: { type: 'number', value: 2 } });
         assert.equal(statuses.get(a)?.lastMaterialization?.runId, `${p}-r2`);
         assert.deepEqual(statuses.get(a)?.lastStep, { runId: `${p}-r3`, assetKey: a, status: 'failed', error: 'x', attempt: 3, at: '2024-01-03T00:00:00.000Z' });
         assert.equal(statuses.get(b)?.lastMaterialization, undefined);

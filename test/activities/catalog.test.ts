@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import Database from 'libsql';
 import { CATALOG_URL_ENV, SqliteCatalogStore, openCatalog } from '../../activities/catalog';
-import { CairnError } from '../../definitions/errors';
+import { CairnError, ErrorCodes } from '../../definitions/errors';
 import { catalogConformance } from './catalog-conformance';
 
 const dir = mkdtempSync(join(tmpdir(), 'cairn-catalog-'));
@@ -54,12 +55,26 @@ describe('openCatalog', () => {
     assert.ok(!existsSync(join(root, 'ignored.db')));
   });
 
-  test('a postgres:// URL is rejected because PostgreSQL is not yet supported', async () => {
+  test('a SQLite catalog whose schema_migrations has version 999 fails to open with CATALOG_TOO_NEW', async () => {
+    const path = join(dir, 'too-new', 'catalog.db');
+    await (await SqliteCatalogStore.open(path)).close();
+    const db = new Database(path);
+    try {
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run([999, 'from the future', '2099-01-01T00:00:00.000Z']);
+    } finally {
+      db.close();
+    }
     await assert.rejects(
-      openCatalog({ root: dir, url: 'postgres://cairn:secret@localhost:5432/cairn' }),
-      (err: unknown) =>
-        err instanceof CairnError && /PostgreSQL/.test(err.message) && /not yet supported/.test(err.message) && !err.message.includes('secret'),
+      SqliteCatalogStore.open(path),
+      (err: unknown) => err instanceof CairnError && err.code === ErrorCodes.CatalogTooNew && /schema version 999/.test(err.message),
     );
+    const check = new Database(path);
+    try {
+      const versions = check.prepare('SELECT version FROM schema_migrations ORDER BY version').all([]) as { version: number }[];
+      assert.deepEqual(versions.map((r) => Number(r.version)), [1, 2, 999]);
+    } finally {
+      check.close();
+    }
   });
 });
 
@@ -72,9 +87,11 @@ process.stdout.write('ready\\n');
 await new Promise((resolve) => process.stdin.once('data', resolve));
 let inserted = 0;
 for (let i = 0; i < 200; i++) {
-  const r = await store.recordMaterialization({
-    runId: 'run-' + label, assetKey: 'asset/' + (i % 20), partition: 'p' + i, attempt: 1,
-    metadata: { i, label }, at: new Date().toISOString(),
+  const runId = 'run-' + label;
+  const r = await store.recordAssetEvent({
+    eventKey: 'materialization:' + runId + ':asset/' + (i % 20) + ':p' + i, type: 'materialization', source: 'run',
+    runId, assetKey: 'asset/' + (i % 20), partition: 'p' + i, attempt: 1,
+    metadata: { i: { type: 'number', value: i } }, at: new Date().toISOString(),
   });
   if (r.inserted) inserted++;
 }
@@ -120,9 +137,9 @@ describe('SQLite catalog across processes', () => {
     }
     const store = await SqliteCatalogStore.open(dbPath);
     try {
-      assert.equal(await store.countMaterializations(), 400);
-      assert.equal(await store.countMaterializations({ runId: 'run-one' }), 200);
-      assert.equal(await store.countMaterializations({ runId: 'run-two' }), 200);
+      assert.equal(await store.countAssetEvents(), 400);
+      assert.equal(await store.countAssetEvents({ runId: 'run-one' }), 200);
+      assert.equal(await store.countAssetEvents({ runId: 'run-two' }), 200);
     } finally {
       await store.close();
     }

@@ -25,8 +25,8 @@ test('materializeInProcess runs the same step code without Temporal, in dependen
   const result = await materializeInProcess([total, evens, raw], { resources: { warehouse }, config: { 'marts/total': { factor: 10 } } });
   assert.equal(result.status, 'succeeded');
   assert.deepEqual(result.assets.map((a) => [a.key, a.status]), [['raw/nums', 'materialized'], ['stg/evens', 'materialized'], ['marts/total', 'materialized']]);
-  assert.equal(result.assets[2]?.metadata?.sum, 60);
-  assert.equal(result.assets[1]?.metadata?.rowCount, 2);
+  assert.equal(result.assets[2]?.metadata?.sum?.value, 60);
+  assert.equal(result.assets[1]?.metadata?.rowCount?.value, 2);
 });
 
 test('materializeInProcess honours a selection and skips the downstream of a failure', async () => {

@@ -55,10 +55,10 @@ describe('the code-location step activity', () => {
     const first = (await new MockActivityEnvironment({ attempt: 1 }).run(activities().materializeStep, input)) as StepOutput;
     const second = (await new MockActivityEnvironment({ attempt: 2 }).run(activities().materializeStep, input)) as StepOutput;
     assert.equal(calls, 2);
-    assert.equal(first.metadata.rowCount, 3);
-    assert.equal(second.metadata.attempt, 2);
-    assert.equal(await catalog.countMaterializations({ runId: 'run-1', assetKey: 'a/rows' }), 1);
-    const [m] = await catalog.listMaterializations('a/rows');
+    assert.equal(first.metadata.rowCount?.value, 3);
+    assert.equal(second.metadata.attempt?.value, 2);
+    assert.equal(await catalog.countAssetEvents({ type: 'materialization', runId: 'run-1', assetKey: 'a/rows' }), 1);
+    const [m] = (await catalog.assetHistory('a/rows')).events;
     assert.equal(m?.attempt, 2);
     assert.equal(m?.codeVersion, '7');
     assert.equal(m?.codeLocation, 'loc');
@@ -74,7 +74,7 @@ describe('the code-location step activity', () => {
       assert.match(err.message, /asset 'a\/configured': invalid run config: config field 'threshold'/);
       return true;
     });
-    assert.equal(await catalog.countMaterializations({ runId: 'run-2' }), 0);
+    assert.equal(await catalog.countAssetEvents({ type: 'materialization', runId: 'run-2' }), 0);
   });
 
   test('an upstream that was never materialized fails without retry, naming the asset and table', async () => {

@@ -32,11 +32,11 @@ describe('cairn dev + cairn materialize through the CLI', () => {
   test('--json prints the summary contract and exits 0 when the run succeeds', async () => {
     const r = await cairn([...ws, 'materialize', '--select', 'group:good', '--json'], { env });
     assert.equal(r.code, 0, r.stderr);
-    const out = JSON.parse(r.stdout) as { runId: string; workflowId: string; status: string; assets: { key: string; status: string; metadata?: Record<string, unknown> }[] };
+    const out = JSON.parse(r.stdout) as { runId: string; workflowId: string; status: string; assets: { key: string; status: string; metadata?: Record<string, { type: string; value: unknown }> }[] };
     assert.deepEqual(Object.keys(out).sort(), ['assets', 'runId', 'status', 'workflowId']);
     assert.equal(out.status, 'succeeded');
     assert.deepEqual(out.assets.map((a) => [a.key, a.status]), [['ok/a', 'materialized'], ['ok/b', 'materialized']]);
-    assert.equal(out.assets[0]?.metadata?.rowCount, 2);
+    assert.equal(out.assets[0]?.metadata?.rowCount?.value, 2);
 
     const status = await cairn([...ws, 'status', '--json', '--select', 'ok/a'], { env });
     const rows = JSON.parse(status.stdout) as { key: string; lastMaterialization?: { runId: string } }[];

@@ -105,7 +105,7 @@ describe('materializeAssets on a real Temporal dev server', () => {
     assert.ok(top!.end <= left!.start && top!.end <= right!.start, 'the middle steps start after the top one ends');
     assert.ok(left!.start < right!.end && right!.start < left!.end, `the middle steps overlap: left ${JSON.stringify(left)} right ${JSON.stringify(right)}`);
     assert.ok(bottom!.start >= Math.max(left!.end, right!.end), 'the bottom step starts after both middle steps end');
-    assert.equal(await h.catalog.countMaterializations({ runId: run.runId }), 4);
+    assert.equal(await h.catalog.countAssetEvents({ type: 'materialization', runId: run.runId }), 4);
   });
 
   test('a failing step skips exactly its downstream while independent branches finish, and the workflow fails', async () => {
@@ -142,8 +142,8 @@ describe('materializeAssets on a real Temporal dev server', () => {
     const summary = await h.client.result(run);
     assert.equal(summary.assets.find((a) => a.key === 'x/flaky')?.status, 'materialized');
     assert.equal(flakyAttempts, 3);
-    assert.equal(await h.catalog.countMaterializations({ runId: run.runId, assetKey: 'x/flaky' }), 1);
-    const [m] = await h.catalog.listMaterializations('x/flaky');
+    assert.equal(await h.catalog.countAssetEvents({ type: 'materialization', runId: run.runId, assetKey: 'x/flaky' }), 1);
+    const [m] = (await h.catalog.assetHistory('x/flaky')).events;
     assert.equal(m?.attempt, 3);
     const logs = await h.catalog.getLogs(run.runId, 'x/flaky');
     assert.deepEqual(logs.filter((l) => l.message.startsWith('attempt')).map((l) => l.message), ['attempt 1', 'attempt 2', 'attempt 3']);
@@ -185,7 +185,7 @@ describe('materializeAssets on a real Temporal dev server', () => {
     assert.ok(summary.assets.every((a) => a.status === 'materialized'));
     const latest = await h.client.client.workflow.getHandle(run.workflowId).describe();
     assert.notEqual(latest.runId, run.runId, 'the run continued as new at least once');
-    assert.equal(await h.catalog.countMaterializations({ runId: run.runId }), wideCount);
+    assert.equal(await h.catalog.countAssetEvents({ type: 'materialization', runId: run.runId }), wideCount);
     assert.equal((await h.catalog.getRun(run.runId))?.status, 'succeeded');
   });
 

@@ -34,9 +34,9 @@ test('a run starts from the temporal CLI exactly as the README shows', async () 
   const summary = (result.result ?? result) as RunSummary;
   assert.equal(summary.status, 'succeeded');
   assert.deepEqual(summary.assets.map((a) => [a.key, a.status]), [['cli/a', 'materialized'], ['cli/b', 'materialized']]);
-  const [m] = await h.catalog.listMaterializations('cli/b');
+  const [m] = (await h.catalog.assetHistory('cli/b')).events;
   assert.equal(m?.runId, summary.runId);
-  assert.equal(m?.metadata.rowCount, 2);
+  assert.equal(m?.metadata.rowCount?.value, 2);
 });
 
 test('bad input from the temporal CLI fails the workflow with a clear message instead of retrying', async () => {

@@ -1,0 +1,50 @@
+import type { Command } from 'commander';
+import { reportAssetEvent } from '../activities/catalog/report';
+import { parseMetadataJson } from '../definitions/metadata';
+import { loadValidWorkspace, workspaceGraph, withCatalog, type GlobalOptions } from './context';
+
+interface ReportOptions {
+  partition?: string;
+  metadata?: string;
+  dataVersion?: string;
+  eventId?: string;
+  at?: string;
+  json?: boolean;
+}
+
+/**
+ * `cairn report materialization|observation <key>`: records an event that happened outside Cairn. It counts
+ * exactly like a run's event for `cairn status`, staleness and freshness.
+ */
+export function registerReport(program: Command, globals: () => GlobalOptions): void {
+  const report = program.command('report').description('record an asset event that happened outside Cairn (a table another tool landed)');
+  for (const type of ['materialization', 'observation'] as const) {
+    report
+      .command(`${type} <key>`)
+      .description(type === 'materialization' ? 'the asset was (re)written outside Cairn: new data, downstream becomes stale' : 'the asset was looked at: record its metadata and, with --data-version, its current version')
+      .option('--partition <key>', 'the partition the event is about')
+      .option('--metadata <json>', `JSON object of metadata, plain or typed: '{"rows": 10, "docs": {"type": "url", "value": "https://..."}}'`)
+      .option('--data-version <version>', 'the data version (a reported materialization without one gets a new unique version)')
+      .option('--event-id <id>', 'idempotency key: reporting the same id again records nothing new')
+      .option('--at <iso-time>', 'when it happened (default now)')
+      .option('--json', 'print the recorded event key as JSON')
+      .action(async (key: string, opts: ReportOptions) => {
+        // Parse everything before touching the catalog: bad input writes nothing.
+        const metadata = opts.metadata === undefined ? undefined : parseMetadataJson(opts.metadata, '--metadata');
+        const ws = await loadValidWorkspace(globals());
+        const graph = workspaceGraph(ws);
+        const result = await withCatalog(ws.settings, (catalog) =>
+          reportAssetEvent(catalog, graph, {
+            type, assetKey: key,
+            ...(metadata ? { metadata } : {}),
+            ...(opts.partition !== undefined ? { partition: opts.partition } : {}),
+            ...(opts.dataVersion !== undefined ? { dataVersion: opts.dataVersion } : {}),
+            ...(opts.eventId !== undefined ? { eventId: opts.eventId } : {}),
+            ...(opts.at !== undefined ? { at: opts.at } : {}),
+          }),
+        );
+        if (opts.json) process.stdout.write(`${JSON.stringify({ type, assetKey: key, ...result })}\n`);
+        else process.stdout.write(`${result.inserted ? 'recorded' : 'already recorded'} ${type} of ${key}${result.dataVersion ? ` (data version ${result.dataVersion})` : ''}\n`);
+      });
+  }
+}

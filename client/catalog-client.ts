@@ -1,0 +1,67 @@
+import { assetStates, type AssetStateRow } from '../activities/asset-states';
+import type { AssetHistoryPage, AssetHistoryQuery, CatalogStore, RunFilter, RunRecord } from '../activities/catalog/catalog-store';
+import { openCatalog } from '../activities/catalog/open-catalog';
+import { reportAssetEvent, type ReportInput, type ReportResult } from '../activities/catalog/report';
+import { CairnError, ErrorCodes } from '../definitions/errors';
+import type { AssetGraph } from '../definitions/graph';
+import { graphFromSnapshots } from '../definitions/plan';
+
+export type { AssetStateRow, ReportInput, ReportResult };
+
+/**
+ * The catalog from a script or service: report external events, read asset states, the run index and asset
+ * history. Asset keys are checked against the definitions the code-location workers published.
+ * @example
+ * const catalog = await CairnCatalog.open({ url: process.env.CAIRN_CATALOG_URL });
+ * await catalog.reportMaterialization('raw/crm/accounts', { metadata: { rows: 1200 }, dataVersion: '2024-06-01' });
+ * await catalog.close();
+ */
+export class CairnCatalog {
+  private constructor(readonly store: CatalogStore) {}
+
+  /** Opens the catalog at `url` (`sqlite:<path>`, a path, or `postgres://...`), else `$CAIRN_CATALOG_URL`, else `<root>/.cairn/catalog.db`. */
+  static async open(opts: { url?: string; root?: string } = {}): Promise<CairnCatalog> {
+    return new CairnCatalog(await openCatalog({ ...(opts.url !== undefined ? { url: opts.url } : {}), root: opts.root ?? process.cwd() }));
+  }
+
+  private async graph(): Promise<AssetGraph> {
+    const snapshots = await this.store.getSnapshots();
+    if (snapshots.length === 0) {
+      throw new CairnError(ErrorCodes.NoSnapshots, 'no code location has published its definitions to this catalog yet: start the workers (`cairn dev`) first');
+    }
+    return graphFromSnapshots(snapshots);
+  }
+
+  reportMaterialization(assetKey: string, opts: Omit<ReportInput, 'type' | 'assetKey'> = {}): Promise<ReportResult> {
+    return this.report({ ...opts, type: 'materialization', assetKey });
+  }
+
+  reportObservation(assetKey: string, opts: Omit<ReportInput, 'type' | 'assetKey'> = {}): Promise<ReportResult> {
+    return this.report({ ...opts, type: 'observation', assetKey });
+  }
+
+  async report(input: ReportInput): Promise<ReportResult> {
+    return reportAssetEvent(this.store, await this.graph(), input);
+  }
+
+  /** State, stale causes and freshness of the given assets (default all), as `cairn status` shows them. */
+  async assetStates(keys?: string[], now?: Date): Promise<AssetStateRow[]> {
+    const graph = await this.graph();
+    for (const k of keys ?? []) {
+      if (!graph.has(k)) throw new CairnError(ErrorCodes.UnknownAsset, `unknown asset '${k}'`, k);
+    }
+    return assetStates(this.store, graph, keys, now);
+  }
+
+  runs(filter?: RunFilter): Promise<RunRecord[]> {
+    return this.store.listRuns(filter);
+  }
+
+  history(assetKey: string, query?: AssetHistoryQuery): Promise<AssetHistoryPage> {
+    return this.store.assetHistory(assetKey, query);
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * The plan as data: what the run workflow walks. Kept apart from the planner so that workflow code imports
+ * only this file (no selection parser, validation or freshness code in the workflow bundle).
+ */
+import type { RetryPolicy } from './snapshot';
+
+/** One step of a run: materialize one asset on its code location's task queue. Plain data. */
+export interface PlanStep {
+  key: string;
+  location: string;
+  taskQueue: string;
+  /** Indices (into `RunPlan.steps`) of the steps that must finish first. */
+  deps: number[];
+  retry: RetryPolicy;
+}
+
+/** What a run executes, in a stable topological order. Round-trips through JSON (it is a workflow payload). */
+export interface RunPlan {
+  selection: string;
+  steps: PlanStep[];
+  /** Selected assets that are external: tracked, never run. */
+  external: string[];
+}
+
+export function planChildren(plan: RunPlan): number[][] {
+  const children: number[][] = plan.steps.map(() => []);
+  plan.steps.forEach((s, i) => s.deps.forEach((d) => children[d]?.push(i)));
+  return children;
+}
