@@ -181,8 +181,9 @@ export interface CatalogStore {
   /** Upserts step results on (runId, assetKey) in one transaction; a later (or equal) attempt replaces an earlier one. */
   recordStepResults(results: StepResultRecord[]): Promise<void>;
   /**
-   * Records an asset event, unique on `eventKey`. A second write with the same key updates the row when it
-   * carries an equal or later attempt (a retry) and reports `inserted: false`; an older attempt changes nothing.
+   * Records an asset event, unique on `eventKey`. A second write of a run's event with the same key updates
+   * the row when it carries an equal or later attempt (a retry) and reports `inserted: false`; an older attempt
+   * changes nothing. A second report (source `report`) with the same key changes nothing: the first stands.
    */
   recordAssetEvent(e: AssetEvent): Promise<{ inserted: boolean }>;
   /** Appends log lines of one step attempt; idempotent on (runId, assetKey, attempt, seq). */

@@ -342,8 +342,9 @@ export class PostgresCatalogStore implements CatalogStore {
         )
       ).rows[0] as Row | undefined;
       let id = inserted ? Number(inserted.id) : undefined;
-      if (id === undefined) {
+      if (id === undefined && e.source === 'run') {
         // A retry of the same step: update the one row in place; an older attempt arriving late changes nothing.
+        // A reported event with a known id is a duplicate report: the first one stands.
         const n = EVENT_UPDATABLE.length;
         const updated = (
           await c.query(

@@ -262,8 +262,9 @@ export class SqliteCatalogStore implements CatalogStore {
          ON CONFLICT (event_key) DO NOTHING RETURNING id`,
       ).get(values) as Row | undefined;
       let id = inserted ? Number(inserted.id) : undefined;
-      if (id === undefined) {
+      if (id === undefined && e.source === 'run') {
         // A retry of the same step: update the one row in place; an older attempt arriving late changes nothing.
+        // A reported event with a known id is a duplicate report: the first one stands.
         const updated = this.prepared(
           `UPDATE events SET ${EVENT_UPDATABLE.map((c) => `${c} = ?`).join(', ')} WHERE event_key = ? AND attempt <= ? RETURNING id`,
         ).get([...EVENT_UPDATABLE.map((c) => values[EVENT_COLUMNS.indexOf(c)]), e.eventKey, e.attempt]) as Row | undefined;

@@ -185,8 +185,9 @@ export function catalogConformance(name: string, open: () => Promise<CatalogStor
       await withStore(async (s) => {
         const e = reported({ assetKey, type: 'materialization', dataVersion: 'v1' });
         assert.deepEqual(await s.recordAssetEvent(e), { inserted: true });
-        assert.deepEqual(await s.recordAssetEvent(e), { inserted: false });
+        assert.deepEqual(await s.recordAssetEvent({ ...e, dataVersion: 'v2', metadata: { n: { type: 'number', value: 1 } } }), { inserted: false });
         assert.equal(await s.countAssetEvents({ assetKey }), 1);
+        assert.deepEqual((await s.assetHistory(assetKey)).events[0]?.metadata, {}, 'the first report stands');
         const st = (await s.assetStatuses([assetKey])).get(assetKey);
         assert.equal(st?.lastMaterialization?.source, 'report');
         assert.equal(st?.lastMaterialization?.runId, null);
