@@ -14,6 +14,7 @@ export const stagingOrders = asset({
   kinds: ['duckdb', 'sql'],
   ins: { orders: 'raw/shop/orders' },
   resources: ['warehouse'],
+  // Bump when the SQL changes: `cairn status` then shows it (and its downstream) as stale.
   codeVersion: '1',
   description: 'Paid orders only, with the order day.',
   materialize: ({ ins }) => warehouse.sql`
@@ -34,6 +35,7 @@ export const stagingCustomers = asset({
 
 export const customerRevenue = asset({
   key: 'marts/customer_revenue',
+  freshness: { maxLag: '1d', warnLag: '12h' },
   group: 'marts',
   kinds: ['duckdb', 'sql'],
   owners: ['team:analytics'],

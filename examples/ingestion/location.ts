@@ -7,6 +7,8 @@ import { asset, codeLocation, duckdb, externalAsset } from 'cairn';
 
 export const crmAccounts = externalAsset({
   key: 'raw/crm/accounts',
+  // Fivetran syncs it every morning; report syncs with `cairn report materialization raw/crm/accounts`.
+  freshness: { cron: '0 6 * * *', maxLag: '6h', timezone: 'UTC' },
   group: 'ingestion',
   kinds: ['fivetran'],
   description: 'CRM accounts synced by Fivetran; Cairn tracks it but does not produce it.',

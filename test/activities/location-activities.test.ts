@@ -34,6 +34,16 @@ describe('the code-location step activity', () => {
       asset({ key: 'a/configured', config: z.object({ threshold: z.number().min(0) }), materialize: ({ config }) => [{ t: (config as { threshold: number }).threshold }] }),
       asset({ key: 'a/needs_upstream', ins: { up: 'a/never' }, materialize: () => undefined }),
       asset({ key: 'a/never', materialize: () => undefined }),
+      asset({
+        key: 'a/shell',
+        deps: ['a/rows'],
+        async materialize({ exec, setDataVersion }) {
+          const { stdout } = await exec('sh', ['-c', 'echo hello-out; echo hello-err >&2; echo second-out']);
+          setDataVersion(`v-${stdout.split('\n').length}`);
+          return undefined;
+        },
+      }),
+      asset({ key: 'a/shell_fails', retry: { maxAttempts: 1 }, materialize: ({ exec }) => exec('sh', ['-c', 'echo about to fail; echo boom >&2; exit 3']) }),
     ],
   });
 
@@ -88,5 +98,25 @@ describe('the code-location step activity', () => {
 
   test('an asset the location does not define is a non-retryable failure that says to restart the worker', async () => {
     await assert.rejects(new MockActivityEnvironment().run(activities().materializeStep, { runId: 'run-4', assetKey: 'a/gone' }), /not defined in code location 'loc'; restart its worker/);
+  });
+
+  test('ctx.exec streams a subprocess\'s stdout and stderr into the step log; the step records its data version and inputs', async () => {
+    await new MockActivityEnvironment({ attempt: 1 }).run(activities().materializeStep, { runId: 'run-5', assetKey: 'a/shell' });
+    const logs = await catalog.getLogs('run-5', 'a/shell');
+    // stdout lines keep their order; how they interleave with stderr lines depends on the pipes.
+    assert.deepEqual(logs.filter((l) => l.level === 'info').map((l) => l.message), ['hello-out', 'second-out']);
+    assert.deepEqual(logs.filter((l) => l.level === 'warn').map((l) => l.message), ['hello-err']);
+    const [m] = (await catalog.assetHistory('a/shell')).events;
+    assert.equal(m?.dataVersion, 'v-3');
+    const rowsVersion = (await catalog.assetStatuses(['a/rows'])).get('a/rows')?.lastMaterialization?.dataVersion;
+    assert.ok(rowsVersion);
+    assert.deepEqual(m?.inputDataVersions, { 'a/rows': rowsVersion });
+  });
+
+  test('a subprocess exiting non-zero fails the step with its exit code and last stderr lines, kept in the log', async () => {
+    await assert.rejects(new MockActivityEnvironment().run(activities().materializeStep, { runId: 'run-6', assetKey: 'a/shell_fails' }), /'sh' exited with code 3:\nboom/);
+    const logs = await catalog.getLogs('run-6', 'a/shell_fails');
+    assert.deepEqual(logs.filter((l) => l.level !== 'error').map((l) => l.message).sort(), ['about to fail', 'boom']);
+    assert.equal(await catalog.countAssetEvents({ runId: 'run-6' }), 0);
   });
 });
