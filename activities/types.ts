@@ -3,6 +3,7 @@
  * Everything here crosses Temporal as a payload, so it is small, plain data.
  */
 import type { Metadata } from '../definitions/metadata';
+import type { RunStart } from './catalog/catalog-store';
 import type { RunPlan } from '../definitions/plan';
 
 export type StepOutcome = 'materialized' | 'failed' | 'skipped';
@@ -63,20 +64,8 @@ export interface PlannedRun {
   searchAttributes: boolean;
 }
 
-export interface RunStartedInput {
-  runId: string;
-  workflowId: string;
-  selection: string;
-  tags: Record<string, string>;
-  stepCount: number;
-  startedAt: string;
-  trigger: string;
-  locations: string[];
-  assetKeys: string[];
-  parentRunId?: string;
-  rootRunId?: string;
-  config?: Record<string, unknown>;
-}
+/** What the workflow records when a run starts; the fields it always knows are required. */
+export type RunStartedInput = RunStart & Required<Pick<RunStart, 'trigger' | 'locations' | 'assetKeys'>>;
 
 /** Activities of the orchestrator worker (task queue `cairn`). */
 export interface OrchestratorActivities {

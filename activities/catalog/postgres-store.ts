@@ -6,7 +6,7 @@ import type {
   RunFilter, RunRecord, RunStart, RunStatus, StepResultRecord, StoredAssetEvent,
 } from './catalog-store';
 import { redact } from './open-catalog';
-import { EVENT_COLUMNS, EVENT_UPDATABLE, eventValues, LATEST_KINDS, str, toEvent, toRun, toRunEvent, toStep, tooNewMessage, type Row } from './rows';
+import { EVENT_COLUMNS, EVENT_UPDATABLE, eventValues, LATEST_KINDS, str, toEvent, toLogLine, toRun, toRunEvent, toStep, tooNewMessage, type Row } from './rows';
 
 /** How long opening the pool waits for a first connection: a wrong host or port fails fast. */
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -402,10 +402,7 @@ export class PostgresCatalogStore implements CatalogStore {
       'SELECT * FROM logs WHERE run_id = $1 AND ($2::text IS NULL OR asset_key = $2::text) ORDER BY at, asset_key, attempt, seq',
       runId, assetKey ?? null,
     );
-    return rows.map((r) => ({
-      seq: Number(r.seq), level: str(r.level) as LogLine['level'], message: str(r.message), at: str(r.at),
-      assetKey: str(r.asset_key), attempt: Number(r.attempt),
-    }));
+    return rows.map(toLogLine);
   }
 
   async assetHistory(assetKey: string, query: AssetHistoryQuery = {}): Promise<AssetHistoryPage> {

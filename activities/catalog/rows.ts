@@ -3,7 +3,7 @@
  * text, so one set of mappers turns rows into records.
  */
 import { normalizeMetadata, type Metadata } from '../../definitions/metadata';
-import type { AssetEvent, CheckResult, RunEvent, RunRecord, RunStatus, StepResultRecord, StoredAssetEvent } from './catalog-store';
+import type { AssetEvent, CheckResult, LogLine, RunEvent, RunRecord, RunStatus, StepResultRecord, StoredAssetEvent } from './catalog-store';
 
 export type Row = Record<string, unknown>;
 
@@ -84,4 +84,12 @@ export const LATEST_KINDS = new Set(['materialization', 'observation']);
 /** Newest schema version the code knows; a catalog with a higher one was written by a newer Cairn. */
 export function tooNewMessage(where: string, found: number, known: number): string {
   return `catalog ${where} has schema version ${found}, but this Cairn knows versions up to ${known}: it was written by a newer Cairn. Upgrade Cairn (or point CAIRN_CATALOG_URL at another catalog); nothing was changed`;
+}
+
+/** A stored log line with the step it belongs to. */
+export function toLogLine(r: Row): LogLine & { assetKey: string; attempt: number } {
+  return {
+    seq: Number(r.seq), level: str(r.level) as LogLine['level'], message: str(r.message), at: str(r.at),
+    assetKey: str(r.asset_key), attempt: Number(r.attempt),
+  };
 }

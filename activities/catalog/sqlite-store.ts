@@ -7,7 +7,7 @@ import type {
   AssetEvent, AssetEventType, AssetHistoryPage, AssetHistoryQuery, AssetStatus, CatalogStore, LogLine, PruneResult, RunEvent,
   RunFilter, RunRecord, RunStart, RunStatus, StepResultRecord, StoredAssetEvent,
 } from './catalog-store';
-import { EVENT_COLUMNS, EVENT_UPDATABLE, eventValues, LATEST_KINDS, str, toEvent, toRun, toRunEvent, toStep, tooNewMessage, type Row } from './rows';
+import { EVENT_COLUMNS, EVENT_UPDATABLE, eventValues, LATEST_KINDS, str, toEvent, toLogLine, toRun, toRunEvent, toStep, tooNewMessage, type Row } from './rows';
 
 /** How long a connection waits for another process's write lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 10_000;
@@ -315,10 +315,7 @@ export class SqliteCatalogStore implements CatalogStore {
       'SELECT * FROM logs WHERE run_id = ?1 AND (?2 IS NULL OR asset_key = ?2) ORDER BY at, asset_key, attempt, seq',
       runId, assetKey ?? null,
     );
-    return rows.map((r) => ({
-      seq: Number(r.seq), level: str(r.level) as LogLine['level'], message: str(r.message), at: str(r.at),
-      assetKey: str(r.asset_key), attempt: Number(r.attempt),
-    }));
+    return rows.map(toLogLine);
   }
 
   async assetHistory(assetKey: string, query: AssetHistoryQuery = {}): Promise<AssetHistoryPage> {

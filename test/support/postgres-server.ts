@@ -13,10 +13,10 @@
 // interrupted test run) are killed synchronously on process exit and on SIGINT/SIGTERM/SIGHUP.
 import { execFile, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
+import { freePort } from '../../workers/dev-server';
 
 export interface PostgresServer {
   /** postgres://cairn@127.0.0.1:PORT/dbname */
@@ -134,18 +134,6 @@ async function ensureBinaries(): Promise<Binaries> {
   return installed;
 }
 
-/** A port that was free a moment ago (the kernel picks it; we close the socket and hand the number to postgres). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port assigned'))));
-    });
-  });
-}
 
 /** Whether the postgres user can reach `dir` (every ancestor must be searchable by "other"). */
 function traversableByOthers(dir: string): boolean {
