@@ -93,6 +93,18 @@ export function normalizeMetadata(raw: Readonly<Record<string, unknown>> | undef
   return out;
 }
 
+/**
+ * Metadata read back from the catalog: entries written by this version are already typed and were checked on
+ * the way in, so they pass through without re-validation (status over 10,000 assets reads 10,000 of them);
+ * untyped entries (catalogs from schema 1) are typed as {@link normalizeMetadata} does.
+ */
+export function readStoredMetadata(raw: Readonly<Record<string, unknown>>, where: string): Metadata {
+  for (const v of Object.values(raw)) {
+    if (!looksTyped(v)) return normalizeMetadata(raw, where);
+  }
+  return raw as Metadata;
+}
+
 /** Parses a `--metadata '<json>'` argument: a JSON object of plain or typed values. */
 export function parseMetadataJson(text: string, where: string): Metadata {
   let raw: unknown;

@@ -2,7 +2,7 @@
  * Row mapping shared by the SQLite and PostgreSQL stores: both use the same column names, and store JSON as
  * text, so one set of mappers turns rows into records.
  */
-import { normalizeMetadata, type Metadata } from '../../definitions/metadata';
+import { readStoredMetadata, type Metadata } from '../../definitions/metadata';
 import type { AssetEvent, CheckResult, LogLine, RunEvent, RunRecord, RunStatus, StepResultRecord, StoredAssetEvent } from './catalog-store';
 
 export type Row = Record<string, unknown>;
@@ -37,7 +37,7 @@ export function toStep(r: Row): StepResultRecord {
 
 export function toEvent(r: Row): StoredAssetEvent {
   // Catalogs from schema 1 hold untyped metadata: type it on the way out.
-  const metadata = normalizeMetadata(JSON.parse(str(r.metadata)) as Record<string, unknown>, `event ${str(r.event_key)}`);
+  const metadata = readStoredMetadata(JSON.parse(str(r.metadata)) as Record<string, unknown>, `event ${str(r.event_key)}`);
   return {
     id: Number(r.id),
     eventKey: str(r.event_key),

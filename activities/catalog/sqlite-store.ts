@@ -135,6 +135,16 @@ export class SqliteCatalogStore implements CatalogStore {
     return this.prepared(sql).all(params).map(clean);
   }
 
+  /**
+   * Rows of `SELECT <columns> FROM <from>` fetched as one JSON array built inside SQLite: for thousands of rows
+   * this is 2-3x faster than libsql's per-cell conversion (`cairn status` over 10,000 assets reads 20,000 rows).
+   */
+  private allJson(columns: readonly (readonly [string, string])[], from: string, ...params: unknown[]): Row[] {
+    const pairs = columns.map(([name, expr]) => `'${name}', ${expr}`).join(', ');
+    const [row] = this.all(`SELECT json_group_array(json_object(${pairs})) AS rows_json FROM ${from}`, ...params);
+    return JSON.parse(str(row?.rows_json ?? '[]')) as Row[];
+  }
+
   /** Statements are compiled once per store: a step's catalog write is on every worker's hot path. */
   private readonly statements = new Map<string, Database.Statement>();
   private prepared(sql: string): Database.Statement {
@@ -356,25 +366,34 @@ export class SqliteCatalogStore implements CatalogStore {
   async assetStatuses(keys?: string[]): Promise<Map<string, AssetStatus>> {
     const out = new Map<string, AssetStatus>();
     for (const k of keys ?? []) out.set(k, {});
-    const keysJson = keys === undefined ? null : JSON.stringify(keys);
-    const inKeys = `(?1 IS NULL OR l.asset_key IN (SELECT value FROM json_each(?1)))`;
     const update = (key: string, patch: AssetStatus): void => {
       out.set(key, { ...out.get(key), ...patch });
     };
-    for (const row of this.all(`SELECT l.kind AS latest_kind, e.* FROM asset_latest l JOIN events e ON e.id = l.ref_id WHERE l.kind <> 'step' AND ${inKeys}`, keysJson)) {
+    // Two shapes of each query rather than `(? IS NULL OR ...)`, which would keep SQLite from using the indexes:
+    // with keys, drive from the key list (CROSS JOIN fixes SQLite's join order) into the primary keys.
+    const params = keys === undefined ? [] : [JSON.stringify(keys)];
+    const latest = keys === undefined ? 'asset_latest l' : 'json_each(?1) k CROSS JOIN asset_latest l ON l.asset_key = k.value';
+    const eventColumns = [['latest_kind', 'l.kind'], ['id', 'e.id'], ...EVENT_COLUMNS.map((c) => [c, `e.${c}`] as const)] as const;
+    for (const row of this.allJson(eventColumns, `${latest} JOIN events e ON e.id = l.ref_id WHERE l.kind <> 'step'`, ...params)) {
       const e = toEvent(row);
       update(e.assetKey, row.latest_kind === 'materialization' ? { lastMaterialization: e } : { lastObservation: e });
     }
-    for (const row of this.all(`SELECT s.* FROM asset_latest l JOIN step_results s ON s.id = l.ref_id WHERE l.kind = 'step' AND ${inKeys}`, keysJson)) {
+    const stepColumns = ['id', 'run_id', 'asset_key', 'status', 'error', 'attempt', 'at'].map((c) => [c, `s.${c}`] as const);
+    for (const row of this.allJson(stepColumns, `${latest} JOIN step_results s ON s.id = l.ref_id WHERE l.kind = 'step'`, ...params)) {
       const s = toStep(row);
       update(s.assetKey, { lastStep: s });
     }
+    // Few runs are running at once: start from them, then look up each planned asset's materialization of that
+    // run by its unique event key (an index probe, however many events the run has written).
+    const planned = keys === undefined
+      ? 'runs r CROSS JOIN run_assets l ON l.run_id = r.run_id'
+      : 'runs r CROSS JOIN json_each(?1) k CROSS JOIN run_assets l ON l.run_id = r.run_id AND l.asset_key = k.value';
     for (const row of this.all(
-      `SELECT l.asset_key, r.run_id FROM runs r JOIN run_assets l ON l.run_id = r.run_id
-       WHERE r.status = 'running' AND ${inKeys}
-         AND NOT EXISTS (SELECT 1 FROM events e WHERE e.run_id = r.run_id AND e.asset_key = l.asset_key AND e.type = 'materialization')
+      `SELECT l.asset_key, r.run_id FROM ${planned}
+       WHERE r.status = 'running'
+         AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_key = 'materialization:' || r.run_id || ':' || l.asset_key || ':')
        ORDER BY r.started_at`,
-      keysJson,
+      ...params,
     )) {
       update(str(row.asset_key), { inProgressRunId: str(row.run_id) });
     }
