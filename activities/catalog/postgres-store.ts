@@ -6,7 +6,7 @@ import type {
   RunFilter, RunRecord, RunStart, RunStatus, StepResultRecord, StoredAssetEvent,
 } from './catalog-store';
 import { redact } from './open-catalog';
-import { EVENT_COLUMNS, EVENT_UPDATABLE, eventValues, LATEST_KINDS, str, toEvent, toLogLine, toRun, toRunEvent, toStep, tooNewMessage, type Row } from './rows';
+import { EVENT_COLUMNS, EVENT_UPDATABLE, eventValues, LATEST_EVENT_JSON_COLUMNS, LATEST_KINDS, STEP_JSON_COLUMNS, str, toEvent, toLogLine, toRun, toRunEvent, toStep, tooNewMessage, type Row } from './rows';
 
 /** How long opening the pool waits for a first connection: a wrong host or port fails fast. */
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -448,9 +448,16 @@ export class PostgresCatalogStore implements CatalogStore {
     const update = (key: string, patch: AssetStatus): void => {
       out.set(key, { ...out.get(key), ...patch });
     };
+    // Thousands of latest rows come back as one JSON array built by the server: far fewer values for the driver
+    // to convert one by one (`cairn status` over 10,000 assets reads 20,000 rows).
+    const asJson = async (columns: readonly (readonly [string, string])[], from: string): Promise<Row[]> => {
+      const pairs = columns.map(([name, expr]) => `'${name}', ${expr}`).join(', ');
+      const [row] = await this.all(`SELECT coalesce(json_agg(json_build_object(${pairs})), '[]'::json) AS rows_json FROM ${from}`, keyList);
+      return (row?.rows_json ?? []) as Row[];
+    };
     const [events, steps, running] = await Promise.all([
-      this.all(`SELECT l.kind AS latest_kind, e.* FROM asset_latest l JOIN events e ON e.id = l.ref_id WHERE l.kind <> 'step' AND ${inKeys}`, keyList),
-      this.all(`SELECT s.* FROM asset_latest l JOIN step_results s ON s.id = l.ref_id WHERE l.kind = 'step' AND ${inKeys}`, keyList),
+      asJson(LATEST_EVENT_JSON_COLUMNS, `asset_latest l JOIN events e ON e.id = l.ref_id WHERE l.kind <> 'step' AND ${inKeys}`),
+      asJson(STEP_JSON_COLUMNS, `asset_latest l JOIN step_results s ON s.id = l.ref_id WHERE l.kind = 'step' AND ${inKeys}`),
       this.all(
         `SELECT l.asset_key, r.run_id FROM runs r JOIN run_assets l ON l.run_id = r.run_id
          WHERE r.status = 'running' AND ${inKeys}

@@ -75,6 +75,10 @@ export const EVENT_COLUMNS = [
   'code_version', 'data_version', 'input_data_versions', 'code_location', 'source', 'check_name', 'check_result',
 ] as const;
 
+/** Name and expression of each column `assetStatuses` reads, for stores that fetch those rows as one JSON array. */
+export const LATEST_EVENT_JSON_COLUMNS: readonly (readonly [string, string])[] = [['latest_kind', 'l.kind'], ['id', 'e.id'], ...EVENT_COLUMNS.map((c) => [c, `e.${c}`] as const)];
+export const STEP_JSON_COLUMNS: readonly (readonly [string, string])[] = ['id', 'run_id', 'asset_key', 'status', 'error', 'attempt', 'at'].map((c) => [c, `s.${c}`] as const);
+
 /** Columns a retry of the same event may change. */
 export const EVENT_UPDATABLE = ['attempt', 'at', 'metadata', 'code_version', 'data_version', 'input_data_versions', 'code_location', 'check_result'] as const;
 

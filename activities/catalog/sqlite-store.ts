@@ -7,7 +7,7 @@ import type {
   AssetEvent, AssetEventType, AssetHistoryPage, AssetHistoryQuery, AssetStatus, CatalogStore, LogLine, PruneResult, RunEvent,
   RunFilter, RunRecord, RunStart, RunStatus, StepResultRecord, StoredAssetEvent,
 } from './catalog-store';
-import { EVENT_COLUMNS, EVENT_UPDATABLE, eventValues, LATEST_KINDS, str, toEvent, toLogLine, toRun, toRunEvent, toStep, tooNewMessage, type Row } from './rows';
+import { EVENT_COLUMNS, EVENT_UPDATABLE, eventValues, LATEST_EVENT_JSON_COLUMNS, LATEST_KINDS, STEP_JSON_COLUMNS, str, toEvent, toLogLine, toRun, toRunEvent, toStep, tooNewMessage, type Row } from './rows';
 
 /** How long a connection waits for another process's write lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 10_000;
@@ -373,13 +373,11 @@ export class SqliteCatalogStore implements CatalogStore {
     // with keys, drive from the key list (CROSS JOIN fixes SQLite's join order) into the primary keys.
     const params = keys === undefined ? [] : [JSON.stringify(keys)];
     const latest = keys === undefined ? 'asset_latest l' : 'json_each(?1) k CROSS JOIN asset_latest l ON l.asset_key = k.value';
-    const eventColumns = [['latest_kind', 'l.kind'], ['id', 'e.id'], ...EVENT_COLUMNS.map((c) => [c, `e.${c}`] as const)] as const;
-    for (const row of this.allJson(eventColumns, `${latest} JOIN events e ON e.id = l.ref_id WHERE l.kind <> 'step'`, ...params)) {
+    for (const row of this.allJson(LATEST_EVENT_JSON_COLUMNS, `${latest} JOIN events e ON e.id = l.ref_id WHERE l.kind <> 'step'`, ...params)) {
       const e = toEvent(row);
       update(e.assetKey, row.latest_kind === 'materialization' ? { lastMaterialization: e } : { lastObservation: e });
     }
-    const stepColumns = ['id', 'run_id', 'asset_key', 'status', 'error', 'attempt', 'at'].map((c) => [c, `s.${c}`] as const);
-    for (const row of this.allJson(stepColumns, `${latest} JOIN step_results s ON s.id = l.ref_id WHERE l.kind = 'step'`, ...params)) {
+    for (const row of this.allJson(STEP_JSON_COLUMNS, `${latest} JOIN step_results s ON s.id = l.ref_id WHERE l.kind = 'step'`, ...params)) {
       const s = toStep(row);
       update(s.assetKey, { lastStep: s });
     }
