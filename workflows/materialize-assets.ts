@@ -88,6 +88,9 @@ function checkInput(input: MaterializeAssetsInput): void {
   if (r === undefined && (typeof input.selection !== 'string' || input.selection.trim() === '')) {
     throw wf.ApplicationFailure.nonRetryable('input.selection must be a non-empty selection string, e.g. {"selection":"*"}', 'INVALID_INPUT');
   }
+  if (input.staleOnly !== undefined && typeof input.staleOnly !== 'boolean') {
+    throw wf.ApplicationFailure.nonRetryable('input.staleOnly must be true or false', 'INVALID_INPUT');
+  }
   if (input.trigger !== undefined && (typeof input.trigger !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(input.trigger))) {
     throw wf.ApplicationFailure.nonRetryable('input.trigger must be a short word such as "cli" or "schedule" (letters, digits, _ . : -)', 'INVALID_INPUT');
   }
