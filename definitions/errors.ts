@@ -26,6 +26,7 @@ export const ErrorCodes = {
   CatalogTooNew: 'CATALOG_TOO_NEW',
   InvalidReexecution: 'INVALID_REEXECUTION',
   InvalidArgument: 'INVALID_ARGUMENT',
+  InvalidPartition: 'INVALID_PARTITION',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
