@@ -22,7 +22,7 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['node:*', 'fs', 'path', 'os', 'crypto', 'child_process', 'net', 'http', 'https', 'stream', 'worker_threads'], message: 'Workflow code is deterministic: no Node built-ins (do the I/O in an activity).' },
-            { group: ['@temporalio/client', '@temporalio/worker', '@temporalio/activity', '@temporalio/testing'], message: 'Workflow code may import only @temporalio/workflow from the SDK.' },
+            { group: ['@temporalio/client', '@temporalio/worker', '@temporalio/activity', '@temporalio/testing', '@temporalio/common', '@temporalio/proto'], message: 'Workflow code may import only @temporalio/workflow from the SDK.' },
             { group: ['../activities/*', '!../activities/types'], message: 'Workflows import activity TYPES only (activities/types.ts).' },
             { group: ['../workers/*', '../client/*', '../cli/*', '../ui/*'], message: 'Workflows may not import composition roots, clients or the CLI.' },
             { group: ['@duckdb/*', 'libsql', 'pg', 'snowflake-sdk', '@google-cloud/*'], message: 'Drivers belong in activities.' },

@@ -45,11 +45,9 @@ export async function planFromCatalog(catalog: CatalogStore, input: PlanRunInput
     };
   }
   if (typeof input.selection !== 'string') throw new CairnError(ErrorCodes.InvalidSelection, 'a selection is required');
-  if (!input.staleOnly) return { plan: planRun(snapshots, input.selection), selection: input.selection };
-  if (snapshots.length === 0) return { plan: planRun(snapshots, input.selection), selection: input.selection };
-  const graph = graphFromSnapshots(snapshots);
   const full = planRun(snapshots, input.selection);
-  const states = await assetStates(catalog, graph, full.steps.map((s) => s.key));
+  if (!input.staleOnly) return { plan: full, selection: input.selection };
+  const states = await assetStates(catalog, graphFromSnapshots(snapshots), full.steps.map((s) => s.key));
   const needed = new Set(states.filter((s) => s.needsRun).map((s) => s.key));
   return { plan: planRun(snapshots, input.selection, { only: (k) => needed.has(k) }), selection: input.selection };
 }

@@ -1,14 +1,12 @@
 import type { NativeConnection } from '@temporalio/worker';
 import proto from '@temporalio/proto';
-import { SEARCH_ATTRIBUTES } from '../definitions/search-attributes';
+import { SEARCH_ATTRIBUTES, type SearchAttributeTypeName } from '../definitions/search-attributes';
 
 const INDEXED = proto.temporal.api.enums.v1.IndexedValueType;
 type IndexedValueType = proto.temporal.api.enums.v1.IndexedValueType;
-const TYPE_OF: Record<string, IndexedValueType> = {
-  Keyword: INDEXED.INDEXED_VALUE_TYPE_KEYWORD,
-  KeywordList: INDEXED.INDEXED_VALUE_TYPE_KEYWORD_LIST,
-  Text: INDEXED.INDEXED_VALUE_TYPE_TEXT,
-  Int: INDEXED.INDEXED_VALUE_TYPE_INT,
+const TYPE_OF: Record<SearchAttributeTypeName, IndexedValueType> = {
+  KEYWORD: INDEXED.INDEXED_VALUE_TYPE_KEYWORD,
+  KEYWORD_LIST: INDEXED.INDEXED_VALUE_TYPE_KEYWORD_LIST,
 };
 
 /**
@@ -26,7 +24,7 @@ export async function ensureSearchAttributes(connection: NativeConnection, names
     if (missing.length === 0) return true;
     await connection.operatorService.addSearchAttributes({
       namespace,
-      searchAttributes: Object.fromEntries(missing.map((a) => [a.name, TYPE_OF[a.type] as IndexedValueType])),
+      searchAttributes: Object.fromEntries(missing.map((a) => [a.name, TYPE_OF[a.type]])),
     });
     return true;
   } catch (err) {

@@ -1,4 +1,3 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import * as wf from '@temporalio/workflow';
 import type { LocationActivities, OrchestratorActivities, PlannedRun, ReexecuteRequest, RunSummary, StepReport } from '../activities/types';
 import { SEARCH_ATTRIBUTES } from '../definitions/search-attributes';
@@ -167,9 +166,9 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
       const rootRunId = planned.rootRunId ?? runId;
       if (planned.searchAttributes) {
         wf.upsertSearchAttributes([
-          { key: defineSearchAttributeKey(SEARCH_ATTRIBUTES.locations.name, SearchAttributeType.KEYWORD_LIST), value: locations },
-          { key: defineSearchAttributeKey(SEARCH_ATTRIBUTES.trigger.name, SearchAttributeType.KEYWORD), value: trigger },
-          { key: defineSearchAttributeKey(SEARCH_ATTRIBUTES.rootRun.name, SearchAttributeType.KEYWORD), value: rootRunId },
+          { key: SEARCH_ATTRIBUTES.locations, value: locations },
+          { key: SEARCH_ATTRIBUTES.trigger, value: trigger },
+          { key: SEARCH_ATTRIBUTES.rootRun, value: rootRunId },
         ]);
       }
       await orchestrator.recordRunStarted({
