@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { AssetDefinition, MaterializeContext, StepLogger } from '../definitions/asset';
 import { CairnError, ErrorCodes } from '../definitions/errors';
 import { normalizeMetadata, type Metadata } from '../definitions/metadata';
+import type { StepPartitions } from '../definitions/partitions/inputs';
 import type { IOManager } from './io-manager';
 import type { LogLine } from './catalog/catalog-store';
 import { runSubprocess } from './subprocess';
@@ -20,6 +21,8 @@ export interface ExecuteStepOptions {
   heartbeatEveryMs?: number;
   /** Called on each heartbeat tick with the lines logged since the previous call, so long steps show logs live. */
   flushLogs?: (lines: LogLine[]) => Promise<void>;
+  /** For a partitioned asset: its partition context and the upstream partitions each input reads. */
+  partitions?: StepPartitions;
 }
 
 export interface ExecuteStepResult {
@@ -85,7 +88,11 @@ export async function executeStep(a: AssetDefinition<any>, opts: ExecuteStepOpti
     if (!a.materialize) throw new CairnError(ErrorCodes.InvalidDefinition, `asset '${a.key}' is external: Cairn does not materialize it`, a.key);
     const config = parseConfig(a, opts.config);
     const ins: Record<string, unknown> = {};
-    for (const [name, spec] of Object.entries(a.ins)) ins[name] = await opts.io.loadInput(spec.key, spec.load);
+    for (const [name, spec] of Object.entries(a.ins)) {
+      const mapped = opts.partitions?.inputs[name];
+      ins[name] = mapped === null ? null : await opts.io.loadInput(spec.key, spec.load, mapped);
+    }
+    const partition = opts.partitions?.context;
     const resources = Object.fromEntries(a.resources.map((r) => [r, opts.resources[r]]));
     const ctx: MaterializeContext = {
       ...resources,
@@ -104,6 +111,7 @@ export async function executeStep(a: AssetDefinition<any>, opts: ExecuteStepOpti
         dataVersion = version;
       },
       exec: (command, args = [], options = {}) => runSubprocess(command, args, { ...options, log, signal: opts.signal }),
+      partition,
     };
     if (opts.heartbeatEveryMs) {
       timer = setInterval(() => {
@@ -112,7 +120,7 @@ export async function executeStep(a: AssetDefinition<any>, opts: ExecuteStepOpti
       }, opts.heartbeatEveryMs);
     }
     const value = await raceAbort(Promise.resolve(a.materialize(ctx)), opts.signal);
-    const stored = await opts.io.handleOutput({ assetKey: a.key, runId: opts.runId }, value);
+    const stored = await opts.io.handleOutput({ assetKey: a.key, runId: opts.runId, ...(partition ? { partitionKeys: partition.keys } : {}) }, value);
     const metadata = normalizeMetadata({ ...stored.metadata, ...extra }, `asset '${a.key}'`);
     return { metadata, ...(dataVersion !== undefined ? { dataVersion } : {}), logs, durationMs: Date.now() - started };
   } catch (err) {

@@ -4,6 +4,9 @@ import type { CodeLocationDefinition } from '../definitions/code-location';
 import { CairnError, ErrorCodes, NonRetryableError } from '../definitions/errors';
 import type { Metadata } from '../definitions/metadata';
 import { currentDataVersion, derivedDataVersion } from '../definitions/staleness';
+import type { PartitionsDefinition } from '../definitions/partitions/definitions';
+import { resolveStepPartitions, type StepPartitions } from '../definitions/partitions/inputs';
+import { dynamicPartitionNames } from '../definitions/backfill-plan';
 import { runEventKey, type CatalogStore, type LogLine } from './catalog/catalog-store';
 import { executeStep, StepError } from './execute-step';
 import type { IOManager } from './io-manager';
@@ -49,6 +52,28 @@ async function inputDataVersions(catalog: CatalogStore, deps: readonly string[])
   }));
 }
 
+/**
+ * A step's partitions: the asset's own definition comes from the code, its upstreams' from this location or,
+ * for upstreams in other locations, from the published snapshots; dynamic keys from the catalog.
+ */
+async function stepPartitions(deps: LocationActivityDeps, byKey: ReadonlyMap<string, AssetDefinition<any>>, a: AssetDefinition<any>, input: StepInput): Promise<StepPartitions | undefined> {
+  if (!a.partitions && !input.partition) return undefined;
+  const upstreamDefs = new Map<string, PartitionsDefinition | undefined>();
+  let snapshots: Map<string, PartitionsDefinition | undefined> | undefined;
+  for (const spec of Object.values(a.ins)) {
+    const local = byKey.get(spec.key);
+    if (local) {
+      upstreamDefs.set(spec.key, local.partitions);
+      continue;
+    }
+    snapshots ??= new Map((await deps.catalog.getSnapshots()).flatMap((s) => s.assets.map((n) => [n.key, n.partitions] as const)));
+    upstreamDefs.set(spec.key, snapshots.get(spec.key));
+  }
+  const names = dynamicPartitionNames([a.partitions, ...upstreamDefs.values()]);
+  const dynamicKeys = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await deps.catalog.dynamicPartitionKeys(n)] as const)));
+  return resolveStepPartitions(a, input.partition && { keys: input.partition.keys, range: input.partition.range ?? false }, upstreamDefs, { now: new Date(), dynamicKeys });
+}
+
 /** Converts what a step threw into the failure Temporal records, deciding whether it is retryable. */
 export function toStepFailure(assetKey: string, err: unknown): Error {
   if (err instanceof CancelledFailure || err instanceof ApplicationFailure) return err;
@@ -81,7 +106,9 @@ export function createLocationActivities(deps: LocationActivityDeps): LocationAc
       try {
         // Read before the step runs: the versions of the data the step is about to consume.
         const inputs = await inputDataVersions(deps.catalog, a.deps);
+        const partitions = await stepPartitions(deps, byKey, a, input);
         const result = await executeStep(a, {
+          ...(partitions ? { partitions } : {}),
           runId: input.runId,
           attempt,
           config: input.config,
@@ -93,21 +120,26 @@ export function createLocationActivities(deps: LocationActivityDeps): LocationAc
           flushLogs: (lines) => deps.catalog.appendLogs(input.runId, a.key, attempt, lines),
           ...(deps.echo ? { echo: deps.echo } : {}),
         });
-        await deps.catalog.recordAssetEvent({
-          eventKey: runEventKey('materialization', input.runId, a.key, null),
-          type: 'materialization',
-          source: 'run',
-          runId: input.runId,
-          assetKey: a.key,
-          partition: null,
-          attempt,
-          metadata: result.metadata,
-          ...(a.codeVersion !== undefined ? { codeVersion: a.codeVersion } : {}),
-          dataVersion: result.dataVersion ?? derivedDataVersion(a.codeVersion ?? `run:${input.runId}`, inputs),
-          inputDataVersions: inputs,
-          at: new Date().toISOString(),
-          codeLocation: deps.location.name,
-        });
+        const at = new Date().toISOString();
+        const dataVersion = result.dataVersion ?? derivedDataVersion(a.codeVersion ?? `run:${input.runId}`, inputs);
+        // One event per partition (a range run writes one for each of its keys); keyed so a retry updates them.
+        for (const partition of partitions?.context?.keys ?? [null]) {
+          await deps.catalog.recordAssetEvent({
+            eventKey: runEventKey('materialization', input.runId, a.key, partition),
+            type: 'materialization',
+            source: 'run',
+            runId: input.runId,
+            assetKey: a.key,
+            partition,
+            attempt,
+            metadata: result.metadata,
+            ...(a.codeVersion !== undefined ? { codeVersion: a.codeVersion } : {}),
+            dataVersion,
+            inputDataVersions: inputs,
+            at,
+            codeLocation: deps.location.name,
+          });
+        }
         await deps.catalog.appendLogs(input.runId, a.key, attempt, result.logs);
         return { assetKey: a.key, metadata: smallMetadata(result.metadata), durationMs: result.durationMs };
       } catch (err) {

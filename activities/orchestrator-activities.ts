@@ -1,9 +1,50 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { CairnError, ErrorCodes } from '../definitions/errors';
 import { graphFromSnapshots, planRun } from '../definitions/plan';
+import { backfillAssets, checkRunPartition, dynamicPartitionNames, planBackfill, resolveBackfillTargets, type BackfillPlan } from '../definitions/backfill-plan';
+import type { PartitionKeysOptions } from '../definitions/partitions/keys';
+import { partitionKeys } from '../definitions/partitions/keys';
+import { quote } from '../definitions/selection/tokenize';
+import type { LocationSnapshot } from '../definitions/snapshot';
 import { assetStates } from './asset-states';
 import type { CatalogStore } from './catalog/catalog-store';
-import type { OrchestratorActivities, PlannedRun, PlanRunInput } from './types';
+import type { OrchestratorActivities, PlanBackfillInput, PlannedRun, PlanRunInput } from './types';
+
+/** `now` and the current keys of every dynamic partitions definition the snapshots use. */
+async function partitionOptions(catalog: CatalogStore, snapshots: readonly LocationSnapshot[]): Promise<PartitionKeysOptions> {
+  const names = dynamicPartitionNames(snapshots.flatMap((s) => s.assets.map((a) => a.partitions)));
+  const dynamicKeys = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await catalog.dynamicPartitionKeys(n)] as const)));
+  return { now: new Date(), dynamicKeys };
+}
+
+/**
+ * Plans a backfill: the selection's partitioned assets and the partitions each one runs (a range, keys, or
+ * those the catalog has as missing or failed), grouped into child runs by {@link planBackfill}.
+ */
+export async function planBackfillFromCatalog(catalog: CatalogStore, input: PlanBackfillInput): Promise<BackfillPlan> {
+  const snapshots = await catalog.getSnapshots();
+  if (snapshots.length === 0) throw new CairnError(ErrorCodes.NoSnapshots, 'no code location has published its definitions yet: start the workers (`cairn dev`) before backfilling');
+  const options = await partitionOptions(catalog, snapshots);
+  const { nodes } = backfillAssets(snapshots, input.selection);
+  let targets: Map<string, string[]>;
+  if (input.partitions === 'missing' || input.partitions === 'failed') {
+    const mode = input.partitions;
+    targets = new Map();
+    for (const n of nodes) {
+      if (!n.partitions) continue;
+      const states = await catalog.partitionStates(n.key);
+      const keys = partitionKeys(n.partitions, options).filter((k) => (mode === 'failed' ? states.get(k)?.status === 'failed' : !states.has(k)));
+      if (keys.length > 0) targets.set(n.key, keys);
+    }
+    if (targets.size === 0) throw new CairnError(ErrorCodes.InvalidPartition, `no selected asset has ${mode} partitions; nothing to backfill`);
+  } else {
+    targets = resolveBackfillTargets(nodes, input.partitions, options);
+  }
+  // Unpartitioned assets re-run only with an explicit range or key list, not for missing/failed partitions.
+  const selected = typeof input.partitions === 'string' ? nodes.filter((n) => n.partitions) : nodes;
+  const selection = selected.length === nodes.length ? input.selection : selected.map((n) => quote(n.key)).join(' or ');
+  return planBackfill(snapshots, selection, targets, input.policy, options);
+}
 
 export interface OrchestratorActivityDeps {
   catalog: CatalogStore;
@@ -35,8 +76,11 @@ export async function planFromCatalog(catalog: CatalogStore, input: PlanRunInput
     if (plan.steps.length === 0 || (mode === 'from-failure' && missing.length === only.size)) {
       throw new CairnError(ErrorCodes.InvalidReexecution, `none of the assets of run '${runId}' to re-execute exist in the current definitions (${[...only].slice(0, 5).join(', ')})`, runId);
     }
+    // A one-partition run re-runs its partition (a range run's keys are not kept on the run record).
+    const partition = original.partition !== undefined && !original.partition.includes('...') ? { partition: { keys: [original.partition] } } : {};
     return {
       plan,
+      ...partition,
       selection: original.selection,
       ...(original.config ? { config: original.config } : {}),
       tags: original.tags,
@@ -46,6 +90,12 @@ export async function planFromCatalog(catalog: CatalogStore, input: PlanRunInput
   }
   if (typeof input.selection !== 'string') throw new CairnError(ErrorCodes.InvalidSelection, 'a selection is required');
   const full = planRun(snapshots, input.selection);
+  const graph = graphFromSnapshots(snapshots);
+  checkRunPartition(full.steps.map((s) => graph.node(s.key)), input.partition, await partitionOptions(catalog, snapshots));
+  if (input.partition !== undefined) {
+    if (input.staleOnly) throw new CairnError(ErrorCodes.InvalidArgument, 'staleOnly applies to unpartitioned assets; for partitions backfill the missing ones (`cairn backfill --partitions missing`)');
+    return { plan: full, selection: input.selection, partition: { keys: [input.partition] } };
+  }
   if (!input.staleOnly) return { plan: full, selection: input.selection };
   const states = await assetStates(catalog, graphFromSnapshots(snapshots), full.steps.map((s) => s.key));
   const needed = new Set(states.filter((s) => s.needsRun).map((s) => s.key));
@@ -59,6 +109,14 @@ export function createOrchestratorActivities(deps: OrchestratorActivityDeps): Or
     async planRun(input) {
       try {
         return { ...(await planFromCatalog(catalog, input)), searchAttributes: deps.searchAttributes ?? false };
+      } catch (err) {
+        if (err instanceof CairnError) throw ApplicationFailure.nonRetryable(err.message, err.code);
+        throw err;
+      }
+    },
+    async planBackfill(input) {
+      try {
+        return { plan: await planBackfillFromCatalog(catalog, input), searchAttributes: deps.searchAttributes ?? false };
       } catch (err) {
         if (err instanceof CairnError) throw ApplicationFailure.nonRetryable(err.message, err.code);
         throw err;

@@ -5,6 +5,7 @@
 import type { Metadata } from '../definitions/metadata';
 import type { RunStart } from './catalog/catalog-store';
 import type { RunPlan } from '../definitions/plan';
+import type { BackfillPartitions, BackfillPlan, BackfillRunPolicy } from '../definitions/backfill-plan';
 
 export type StepOutcome = 'materialized' | 'failed' | 'skipped';
 
@@ -14,6 +15,14 @@ export interface StepInput {
   /** Validated against the asset's zod schema in the worker. */
   config?: unknown;
   tags?: Record<string, string>;
+  /** For a partitioned run: the keys (one, or a range run's keys in order). */
+  partition?: RunPartition;
+}
+
+/** The partitions a run materializes: one key, or a range run's keys in order (`range: true`). */
+export interface RunPartition {
+  keys: string[];
+  range?: boolean;
 }
 
 export interface StepOutput {
@@ -49,6 +58,8 @@ export interface PlanRunInput {
   /** Keep only assets that are missing or stale. */
   staleOnly?: boolean;
   reexecute?: ReexecuteRequest;
+  /** Run every selected asset for this partition key (they must all be partitioned, and it must be their key). */
+  partition?: string;
 }
 
 /** What planning returns to the workflow: the plan and what it inherits from a re-executed run. */
@@ -62,6 +73,19 @@ export interface PlannedRun {
   rootRunId?: string;
   /** Whether the namespace has Cairn's search attributes registered (the workflow sets them only then). */
   searchAttributes: boolean;
+  /** The run's partition, checked against every step's definition. */
+  partition?: RunPartition;
+}
+
+export interface PlanBackfillInput {
+  selection: string;
+  partitions: BackfillPartitions;
+  policy: BackfillRunPolicy;
+}
+
+export interface PlannedBackfill {
+  plan: BackfillPlan;
+  searchAttributes: boolean;
 }
 
 /** What the workflow records when a run starts; the fields it always knows are required. */
@@ -72,6 +96,7 @@ export interface OrchestratorActivities {
   planRun(input: PlanRunInput): Promise<PlannedRun>;
   recordRunStarted(input: RunStartedInput): Promise<void>;
   recordRunFinished(input: { runId: string; summary: RunSummary; finishedAt: string }): Promise<void>;
+  planBackfill(input: PlanBackfillInput): Promise<PlannedBackfill>;
 }
 
 /** Activities of a code-location worker (task queue `cairn-loc-<name>`). */

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import pc from 'picocolors';
 import { CairnError } from '../definitions/errors';
+import { registerBackfill } from './backfill';
 import { registerCatalog } from './catalog';
 import { registerCheck } from './check';
 import type { GlobalOptions } from './context';
@@ -12,6 +13,7 @@ import { registerHistory } from './history';
 import { registerList } from './list';
 import { registerLogs } from './logs';
 import { registerMaterialize } from './materialize';
+import { registerPartitions } from './partitions';
 import { registerReexecute } from './reexecute';
 import { registerReport } from './report';
 import { registerRuns } from './runs';
@@ -27,6 +29,7 @@ const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 
 registerDev(program, globals);
 registerMaterialize(program, globals);
+registerBackfill(program, globals);
 registerList(program, globals);
 registerLineage(program, globals);
 registerCheck(program, globals);
@@ -37,6 +40,7 @@ registerReexecute(program, globals);
 registerReport(program, globals);
 registerHistory(program, globals);
 registerCatalog(program, globals);
+registerPartitions(program, globals);
 registerDemo(program, globals);
 registerWorker(program, globals);
 

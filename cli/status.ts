@@ -1,22 +1,39 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import pc from 'picocolors';
 import { assetStates, type AssetStateRow } from '../activities/asset-states';
 import { selectAssets } from '../definitions/selection';
 import type { AssetState } from '../definitions/staleness';
-import { loadValidWorkspace, workspaceGraph, withCatalog, type GlobalOptions } from './context';
+import { loadValidWorkspace, settingsOnly, workspaceGraph, withCatalog, type GlobalOptions } from './context';
+import { partitionStatusReport, printPartitionStatus } from './partitions';
 
 const STATE_COLOR: Record<AssetState, (s: string) => string> = {
   FRESH: pc.green, STALE: pc.yellow, MISSING: pc.dim, FAILED: pc.red, IN_PROGRESS: pc.cyan,
 };
 
-/** `cairn status`: per asset its state (MISSING, FRESH, STALE with causes, FAILED, IN_PROGRESS), last materialization and freshness. */
+/**
+ * `cairn status`: per asset its state (MISSING, FRESH, STALE with causes, FAILED, IN_PROGRESS), last materialization
+ * and freshness. With `--partitions <key>`: the status of each partition of one asset (from the published snapshot
+ * and the catalog), as ranges.
+ */
 export function registerStatus(program: Command, globals: () => GlobalOptions): void {
   program
     .command('status')
     .description('show per asset its state (MISSING, FRESH, STALE and why, FAILED, IN_PROGRESS), last materialization and freshness')
     .option('-s, --select <selection>', 'asset selection', '*')
-    .option('--json', 'print a JSON array')
-    .action(async (opts: { select: string; json?: boolean }) => {
+    .addOption(new Option('--partitions <assetKey>', "show the status of each partition of one asset, as ranges (materialized, failed, in_progress, missing)").conflicts('select'))
+    .option('--json', 'print a JSON array (with --partitions: { asset, total, counts, ranges })')
+    .action(async (opts: { select: string; partitions?: string; json?: boolean }) => {
+      if (opts.partitions !== undefined) {
+        const assetKey = opts.partitions;
+        const report = await withCatalog(settingsOnly(globals()), (catalog) => partitionStatusReport(catalog, assetKey, new Date()));
+        if (opts.json) {
+          const { asset, total, counts, ranges } = report;
+          process.stdout.write(`${JSON.stringify({ asset, total, counts, ranges }, null, 2)}\n`);
+        } else {
+          printPartitionStatus(report);
+        }
+        return;
+      }
       const ws = await loadValidWorkspace(globals());
       const graph = workspaceGraph(ws);
       const keys = selectAssets(opts.select, graph);

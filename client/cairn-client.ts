@@ -3,10 +3,16 @@ import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@t
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { RunSummary } from '../activities/types';
 import { ORCHESTRATOR_TASK_QUEUE } from '../definitions/snapshot';
-import { runStatusQuery, type RunStatusView } from '../workflows/messages';
+import { backfillProgressQuery, runStatusQuery, type BackfillProgress, type RunStatusView } from '../workflows/messages';
 import type { MaterializeAssetsInput } from '../workflows/materialize-assets';
+import type { BackfillInput, BackfillSummary } from '../workflows/backfill';
 
-export type { MaterializeAssetsInput, RunStatusView };
+export type { BackfillInput, BackfillProgress, BackfillSummary, MaterializeAssetsInput, RunStatusView };
+
+export function newBackfillId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return `cairn-backfill-${stamp}-${randomBytes(3).toString('hex')}`;
+}
 
 /** A run's handle plus the ids a user needs to find it in the Temporal UI. */
 export interface RunHandle {
@@ -73,6 +79,45 @@ export class CairnClient {
             status: 'canceled',
             assets: (view?.steps ?? []).map((s) => ({ key: s.key, status: s.status === 'materialized' || s.status === 'failed' ? s.status : 'skipped', ...(s.error ? { error: s.error } : {}) })),
           };
+        }
+        throw new RunStartError(cause?.message ?? err.message, cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined);
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Starts a backfill workflow (id `backfillId`, generated when absent). Its child runs have ids
+   * `<backfill id>/<partition or range>`.
+   */
+  async startBackfill(input: Omit<BackfillInput, 'resume'>, opts: { backfillId?: string } = {}): Promise<{ backfillId: string; handle: WorkflowHandle }> {
+    const backfillId = opts.backfillId ?? newBackfillId();
+    const handle = await this.client.workflow.start('backfill', { taskQueue: this.taskQueue, workflowId: backfillId, args: [input] });
+    return { backfillId, handle };
+  }
+
+  /** Live progress of a backfill (also of a finished one, while Temporal keeps its history). */
+  async backfillProgress(backfillId: string): Promise<BackfillProgress> {
+    return await this.client.workflow.getHandle(backfillId).query(backfillProgressQuery);
+  }
+
+  /** Requests cancellation: running child runs are canceled, nothing more starts. */
+  async cancelBackfill(backfillId: string): Promise<void> {
+    await this.client.workflow.getHandle(backfillId).cancel();
+  }
+
+  /** Waits for a backfill (across continue-as-new) and returns its summary; a canceled one reports its progress. */
+  async backfillResult(backfillId: string): Promise<BackfillSummary> {
+    const handle = this.client.workflow.getHandle(backfillId);
+    try {
+      return (await handle.result()) as BackfillSummary;
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) {
+        const cause = err.cause;
+        if (cause instanceof ApplicationFailure && cause.type === 'BACKFILL_FAILED' && cause.details?.[0]) return cause.details[0] as BackfillSummary;
+        if (cause instanceof CancelledFailure) {
+          const p = await this.backfillProgress(backfillId);
+          return { backfillId, status: 'canceled', total: p.total, counts: p.counts, failed: p.failed.map((f) => ({ label: f.label, error: f.error })), skipped: p.skipped };
         }
         throw new RunStartError(cause?.message ?? err.message, cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined);
       }

@@ -1,6 +1,9 @@
 import type { z } from 'zod';
 import { CairnError, ErrorCodes } from './errors';
 import type { FreshnessPolicyInput } from './freshness';
+import type { PartitionsDefinition } from './partitions/definitions';
+import type { PartitionMapping } from './partitions/mappings';
+import type { BackfillPolicy } from './partitions/schema';
 import type { RetryPolicy } from './snapshot';
 import type { SqlFragment } from './sql';
 
@@ -36,7 +39,26 @@ export interface MaterializeContext<Config = unknown> {
    * unless `allowFailure` is set.
    */
   exec(command: string, args?: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /** The partition (or range of partitions) this step materializes; undefined for an unpartitioned asset. */
+  readonly partition: PartitionContext | undefined;
   readonly [resource: string]: unknown;
+}
+
+/**
+ * The partition a step materializes. A one-partition run has `key`; a range run (`backfillPolicy:
+ * singleRun()`, or a backfill with `maxPartitionsPerRun`) has `keys` and `range` and no `key`. For time
+ * windows `start` and `end` bound the whole run (start inclusive, end exclusive).
+ */
+export interface PartitionContext {
+  /** The key of a one-partition run. */
+  readonly key?: string;
+  /** Every key of the run, in order (one element for a one-partition run). */
+  readonly keys: readonly string[];
+  /** First and last key of the run. */
+  readonly range: { readonly start: string; readonly end: string };
+  /** For time windows: the start of the first window and the end of the last one. */
+  readonly start?: Date;
+  readonly end?: Date;
 }
 
 export interface ExecOptions {
@@ -71,7 +93,10 @@ export type MaterializeResult =
   | unknown;
 
 /** How an input is handed to `materialize`: a relation to query (default) or loaded rows. */
-export type InputSpec = AssetRef | { readonly asset: AssetRef; readonly load?: 'relation' | 'rows' };
+export type InputSpec = AssetRef | { readonly asset: AssetRef; readonly load?: 'relation' | 'rows'; readonly mapping?: PartitionMapping };
+
+/** A dependency: an asset, or an asset with the partition mapping that says which of its partitions are read. */
+export type DepSpec = AssetRef | { readonly asset: AssetRef; readonly mapping?: PartitionMapping };
 
 export interface RetryOptions {
   /** Total attempts including the first. Default 3. */
@@ -84,7 +109,12 @@ export interface RetryOptions {
 
 export interface AssetOptions<Config = unknown> {
   key: string;
-  deps?: readonly AssetRef[];
+  /**
+   * Assets this one depends on without loading them. `{ asset, mapping }` sets the partition mapping; an
+   * asset may depend on its own earlier partitions: `{ asset: 'self/key', mapping: timeWindowMapping({
+   * startOffset: -1, endOffset: -1 }) }`.
+   */
+  deps?: readonly DepSpec[];
   ins?: Readonly<Record<string, InputSpec>>;
   group?: string;
   kinds?: readonly string[];
@@ -93,6 +123,10 @@ export interface AssetOptions<Config = unknown> {
   description?: string;
   metadata?: Readonly<Record<string, unknown>>;
   codeVersion?: string;
+  /** Splits the asset into partitions: `dailyPartitions({ start: '2024-01-01' })`, `staticPartitions([...])`, ... */
+  partitions?: PartitionsDefinition;
+  /** How a backfill groups this asset's partitions into runs: `singleRun()` for one run per range. */
+  backfillPolicy?: BackfillPolicy;
   /**
    * How recent the asset must be: `{ maxLag: '6h', warnLag?: '3h' }` or `{ cron: '0 9 * * *', maxLag: '2h',
    * timezone?: 'Europe/Berlin' }`; `cairn status` reports PASS, WARN or FAIL.
@@ -109,8 +143,13 @@ export interface AssetOptions<Config = unknown> {
 export interface AssetDefinition<Config = unknown> {
   readonly kind: 'asset';
   readonly key: string;
+  /** Keys of the assets it depends on (never its own key: a dependency on its own partitions is in `partitionMappings`). */
   readonly deps: readonly string[];
   readonly ins: Readonly<Record<string, { key: string; load: 'relation' | 'rows' }>>;
+  readonly partitions?: PartitionsDefinition;
+  /** Declared partition mappings by upstream key (the asset's own key for a self-dependency). */
+  readonly partitionMappings: Readonly<Record<string, PartitionMapping>>;
+  readonly backfillPolicy?: BackfillPolicy;
   readonly group: string;
   readonly kinds: readonly string[];
   readonly owners: readonly string[];
@@ -127,13 +166,13 @@ export interface AssetDefinition<Config = unknown> {
   readonly materialize?: (ctx: MaterializeContext<Config>) => Promise<MaterializeResult> | MaterializeResult;
 }
 
-export type ExternalAssetOptions = Omit<AssetOptions, 'materialize' | 'ins' | 'retry' | 'config' | 'resources' | 'codeVersion'>;
+export type ExternalAssetOptions = Omit<AssetOptions, 'materialize' | 'ins' | 'retry' | 'config' | 'resources' | 'codeVersion' | 'backfillPolicy'>;
 
 export const DEFAULT_GROUP = 'default';
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, initialIntervalMs: 1000, backoffCoefficient: 2 };
 
 /** Names that the step context uses itself; a resource may not take them. */
-export const RESERVED_CONTEXT_NAMES = new Set(['runId', 'assetKey', 'attempt', 'log', 'config', 'ins', 'resources', 'signal', 'addMetadata', 'heartbeat', 'setDataVersion', 'exec']);
+export const RESERVED_CONTEXT_NAMES = new Set(['runId', 'assetKey', 'attempt', 'log', 'config', 'ins', 'resources', 'signal', 'addMetadata', 'heartbeat', 'setDataVersion', 'exec', 'partition']);
 
 export function refKey(ref: AssetRef): string {
   return typeof ref === 'string' ? ref : ref.key;
@@ -148,13 +187,29 @@ function normalizeRetry(retry: RetryOptions | undefined): RetryPolicy {
   };
 }
 
-function normalizeIns(ins: AssetOptions['ins']): AssetDefinition['ins'] {
+function normalizeIns(ins: AssetOptions['ins'], mappings: Record<string, PartitionMapping>): AssetDefinition['ins'] {
   const out: Record<string, { key: string; load: 'relation' | 'rows' }> = {};
   for (const [name, spec] of Object.entries(ins ?? {})) {
-    if (typeof spec === 'object' && spec !== null && 'asset' in spec) out[name] = { key: refKey(spec.asset), load: spec.load ?? 'relation' };
-    else out[name] = { key: refKey(spec as AssetRef), load: 'relation' };
+    if (typeof spec === 'object' && spec !== null && 'asset' in spec) {
+      out[name] = { key: refKey(spec.asset), load: spec.load ?? 'relation' };
+      if (spec.mapping !== undefined) mappings[refKey(spec.asset)] = spec.mapping;
+    } else out[name] = { key: refKey(spec as AssetRef), load: 'relation' };
   }
   return out;
+}
+
+/** Dep keys and their declared mappings; a dep on the asset's own key is kept only as a mapping. */
+function normalizeDeps(key: string, deps: AssetOptions['deps'], ins: AssetDefinition['ins'], mappings: Record<string, PartitionMapping>): string[] {
+  const keys: string[] = [];
+  for (const d of deps ?? []) {
+    if (typeof d === 'object' && d !== null && 'asset' in d) {
+      keys.push(refKey(d.asset));
+      if (d.mapping !== undefined) mappings[refKey(d.asset)] = d.mapping;
+    } else keys.push(refKey(d as AssetRef));
+  }
+  keys.push(...Object.values(ins).map((i) => i.key));
+  // A dependency on its own key with a mapping is a dependency on earlier partitions, not a graph edge.
+  return [...new Set(keys)].filter((k) => k !== key || mappings[k] === undefined);
 }
 
 /** The fields every asset declaration shares, normalized. */
@@ -169,6 +224,7 @@ function describedFields(options: ExternalAssetOptions) {
     ...(options.description !== undefined ? { description: options.description } : {}),
     metadata: { ...(options.metadata ?? {}) },
     ...(options.freshness !== undefined ? { freshness: options.freshness } : {}),
+    ...(options.partitions !== undefined ? { partitions: options.partitions } : {}),
   };
 }
 
@@ -190,12 +246,15 @@ export function asset<Config = unknown>(options: AssetOptions<Config>): AssetDef
   if (typeof options !== 'object' || options === null) {
     throw new CairnError(ErrorCodes.InvalidDefinition, 'asset() takes an options object: asset({ key, materialize, ... })');
   }
-  const ins = normalizeIns(options.ins);
-  const deps = [...new Set([...(options.deps ?? []).map(refKey), ...Object.values(ins).map((i) => i.key)])];
+  const mappings: Record<string, PartitionMapping> = {};
+  const ins = normalizeIns(options.ins, mappings);
+  const deps = normalizeDeps(options.key, options.deps, ins, mappings);
   return {
     ...describedFields(options),
     deps,
     ins,
+    partitionMappings: mappings,
+    ...(options.backfillPolicy !== undefined ? { backfillPolicy: options.backfillPolicy } : {}),
     ...(options.codeVersion !== undefined ? { codeVersion: options.codeVersion } : {}),
     retry: normalizeRetry(options.retry),
     ...(options.config !== undefined ? { config: options.config } : {}),
@@ -215,10 +274,12 @@ export function externalAsset(options: ExternalAssetOptions): AssetDefinition {
   if (typeof options !== 'object' || options === null) {
     throw new CairnError(ErrorCodes.InvalidDefinition, 'externalAsset() takes an options object: externalAsset({ key, ... })');
   }
+  const mappings: Record<string, PartitionMapping> = {};
   return {
     ...describedFields(options),
-    deps: (options.deps ?? []).map(refKey),
+    deps: normalizeDeps(options.key, options.deps, {}, mappings),
     ins: {},
+    partitionMappings: mappings,
     retry: DEFAULT_RETRY,
     resources: [],
     isExternal: true,

@@ -1,4 +1,7 @@
 import type { FreshnessPolicy } from './freshness';
+import type { PartitionsDefinition } from './partitions/definitions';
+import type { PartitionMapping } from './partitions/mappings';
+import type { BackfillPolicy } from './partitions/schema';
 import { distance } from 'fastest-levenshtein';
 import { CairnError, ErrorCodes } from './errors';
 
@@ -17,6 +20,9 @@ export interface GraphNode {
   isExternal?: boolean;
   codeVersion?: string;
   freshness?: FreshnessPolicy;
+  partitions?: PartitionsDefinition;
+  partitionMappings?: Readonly<Record<string, PartitionMapping>>;
+  backfillPolicy?: BackfillPolicy;
 }
 
 /**

@@ -27,3 +27,8 @@ export function planChildren(plan: RunPlan): number[][] {
   plan.steps.forEach((s, i) => s.deps.forEach((d) => children[d]?.push(i)));
   return children;
 }
+
+/** How a run's partitions read in ids and records: the key, or `<first>...<last>` for a range. */
+export function partitionLabel(keys: readonly string[]): string {
+  return keys.length === 1 ? keys[0]! : `${keys[0]}...${keys.at(-1)}`;
+}

@@ -13,6 +13,8 @@ export const SEARCH_ATTRIBUTES = {
   trigger: { name: 'CairnTrigger', type: 'KEYWORD' },
   /** The partition key of a partitioned run. */
   partition: { name: 'CairnPartition', type: 'KEYWORD' },
+  /** The backfill a run belongs to (its id), and on the backfill workflow itself. */
+  backfill: { name: 'CairnBackfill', type: 'KEYWORD' },
   /** The first run of a re-execution chain (the run itself when it is not a re-execution). */
   rootRun: { name: 'CairnRootRun', type: 'KEYWORD' },
 } as const;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FreshnessPolicySchema } from './freshness';
+import { BackfillPolicySchema, PartitionMappingSchema, PartitionsDefinitionSchema } from './partitions/schema';
 
 /**
  * What a code-location worker publishes to the catalog when it starts: every structural fact the planner,
@@ -24,6 +25,10 @@ export const AssetNodeSnapshotSchema = z.object({
   metadata: z.record(z.string(), z.unknown()),
   codeVersion: z.string().optional(),
   freshness: FreshnessPolicySchema.optional(),
+  partitions: PartitionsDefinitionSchema.optional(),
+  /** Declared partition mappings by upstream key; the asset's own key for a dependency on its earlier partitions. */
+  partitionMappings: z.record(z.string(), PartitionMappingSchema).optional(),
+  backfillPolicy: BackfillPolicySchema.optional(),
   retry: RetryPolicySchema.optional(),
   isExternal: z.boolean(),
   /** JSON Schema of the asset's run config, when it declares one. */

@@ -5,6 +5,11 @@ import { LOCATION_NAME, type CodeLocationDefinition } from './code-location';
 import { CairnError, ErrorCodes } from './errors';
 import { normalizeFreshness } from './freshness';
 import { AssetGraph } from './graph';
+import type { PartitionsDefinition } from './partitions/definitions';
+import { partitionsProblems } from './partitions/keys';
+import { describePartitions } from './partitions/keys';
+import { mappingProblem, type PartitionMapping } from './partitions/mappings';
+import type { BackfillPolicy } from './partitions/schema';
 
 /** A node with the place it was declared, so every message can say where. */
 export interface LocatedNode {
@@ -111,11 +116,69 @@ export function validateLocation(location: CodeLocationDefinition, source: strin
     if (a.freshness !== undefined) {
       for (const p of normalizeFreshness(a.freshness, a.key).problems) problems.push(new CairnError(ErrorCodes.InvalidDefinition, `${p} (in ${at})`, a.key));
     }
+    for (const p of assetPartitionProblems(a)) problems.push(new CairnError(ErrorCodes.InvalidPartition, `${p} (in ${at})`, a.key));
     const configIssue = configSchemaProblem(a);
     if (configIssue) problems.push(new CairnError(ErrorCodes.InvalidConfigSchema, `${configIssue} (in ${at})`, a.key));
     for (const res of a.resources) {
       if (!(res in location.resources)) {
         problems.push(new CairnError(ErrorCodes.MissingResource, `asset '${a.key}' in ${at} uses resource '${res}', which the location does not provide; add it to codeLocation({ resources: { ${res}: ... } })`, a.key));
+      }
+    }
+  }
+  return problems;
+}
+
+/** What partition validation reads of an asset: its definition, declared mappings and backfill policy. */
+export interface PartitionedNode {
+  key: string;
+  deps: readonly string[];
+  partitions?: PartitionsDefinition;
+  partitionMappings?: Readonly<Record<string, PartitionMapping>>;
+  backfillPolicy?: BackfillPolicy;
+}
+
+/** Problems of one asset's partitions on their own: the definition, its backfill policy, a self-dependency. */
+function assetPartitionProblems(a: PartitionedNode): string[] {
+  const problems: string[] = [];
+  if (a.partitions !== undefined) problems.push(...partitionsProblems(a.partitions, `asset '${a.key}': partitions`));
+  const policy = a.backfillPolicy as { kind?: unknown; maxPartitionsPerRun?: unknown } | undefined;
+  if (policy !== undefined) {
+    if (a.partitions === undefined) problems.push(`asset '${a.key}': backfillPolicy needs partitions; an unpartitioned asset always runs once`);
+    const n = policy.maxPartitionsPerRun;
+    if (policy.kind !== 'singleRun' && !(policy.kind === 'multiRun' && typeof n === 'number' && Number.isInteger(n) && n >= 1)) {
+      problems.push(`asset '${a.key}': backfillPolicy must be singleRun() or multiRun(n) with n a whole number >= 1`);
+    }
+  }
+  const self = a.partitionMappings?.[a.key];
+  if (self !== undefined) {
+    if (a.partitions === undefined) problems.push(`asset '${a.key}' depends on itself, which only a partitioned asset may do (on its earlier partitions)`);
+    else if (self.kind !== 'timeWindow' || !(self.endOffset < 0) || !(self.startOffset <= self.endOffset)) {
+      problems.push(`asset '${a.key}' depends on its own partitions with a ${String(self.kind)} mapping; only earlier partitions can be read: timeWindowMapping({ startOffset: -1, endOffset: -1 })`);
+    } else if (a.partitions.kind !== 'time') problems.push(`asset '${a.key}' depends on its earlier partitions, which needs time-window partitions, not ${describePartitions(a.partitions)}`);
+  }
+  return problems;
+}
+
+/**
+ * Problems between partitioned assets across the graph: a mapping declared for an upstream that is not a dep,
+ * or for an unpartitioned upstream, or one that does not fit the two definitions (a time-window mapping
+ * between static partitions, a dimension the multi definition lacks). Works on definitions and snapshots.
+ */
+export function partitionGraphProblems(nodes: readonly PartitionedNode[]): CairnError[] {
+  const byKey = new Map(nodes.map((n) => [n.key, n]));
+  const problems: CairnError[] = [];
+  for (const n of nodes) {
+    for (const [up, mapping] of Object.entries(n.partitionMappings ?? {})) {
+      if (up === n.key) continue;
+      const upstream = byKey.get(up);
+      if (!n.deps.includes(up) || !upstream) continue; // unknown deps are reported by validateGraph
+      if (upstream.partitions === undefined) {
+        problems.push(new CairnError(ErrorCodes.InvalidPartition, `asset '${n.key}' declares a partition mapping for '${up}', which is not partitioned; remove the mapping`, n.key));
+      } else if (n.partitions === undefined) {
+        problems.push(new CairnError(ErrorCodes.InvalidPartition, `asset '${n.key}' declares a partition mapping for '${up}' but is not partitioned itself; an unpartitioned asset reads every partition`, n.key));
+      } else {
+        const p = mappingProblem(mapping, n.partitions, upstream.partitions);
+        if (p) problems.push(new CairnError(ErrorCodes.InvalidPartition, `asset '${n.key}', dep '${up}': ${p}`, n.key));
       }
     }
   }
@@ -138,5 +201,6 @@ export function validateWorkspace(locations: readonly { location: CodeLocationDe
     location.assets.filter((a) => typeof a === 'object' && a !== null && typeof a.key === 'string').map((a) => ({ key: a.key, deps: a.deps, codeLocation: location.name, source })),
   );
   problems.push(...validateGraph(nodes));
+  problems.push(...partitionGraphProblems(locations.flatMap(({ location }) => location.assets.filter((a) => typeof a === 'object' && a !== null && typeof a.key === 'string'))));
   return problems;
 }

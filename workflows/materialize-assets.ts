@@ -1,8 +1,8 @@
 import * as wf from '@temporalio/workflow';
-import type { LocationActivities, OrchestratorActivities, PlannedRun, ReexecuteRequest, RunSummary, StepReport } from '../activities/types';
+import type { LocationActivities, OrchestratorActivities, PlannedRun, ReexecuteRequest, RunPartition, RunSummary, StepReport } from '../activities/types';
 import { SEARCH_ATTRIBUTES } from '../definitions/search-attributes';
-import { planChildren, type PlanStep, type RunPlan } from '../definitions/plan-types';
-import { runStatusQuery, type LiveStepStatus, type RunStatusView } from './messages';
+import { partitionLabel, planChildren, type PlanStep, type RunPlan } from '../definitions/plan-types';
+import { runStatusQuery, unitFinishedSignal, type LiveStepStatus, type RunStatusView, type UnitFinished } from './messages';
 
 export interface MaterializeAssetsInput {
   /** A selection string (`*`, `group:marts`, `+marts/revenue`, ...); optional with `reexecute`. */
@@ -20,8 +20,22 @@ export interface MaterializeAssetsInput {
   maxConcurrency?: number;
   /** Continue as new when the history reaches this many events; default 10,000 (Temporal warns at 10,240). */
   historyEventLimit?: number;
+  /** Run the selection for this partition key (every selected asset must be partitioned and have it). */
+  partition?: string;
+  /** Internal, set by a backfill: the plan, the partition keys, and whom to tell when the run ends. */
+  prepared?: PreparedRun;
   /** Internal: carried across continue-as-new. */
   resume?: ResumeState;
+}
+
+/** A run prepared by a backfill: planned already, for one partition or a range of them. */
+export interface PreparedRun {
+  plan: RunPlan;
+  partition?: RunPartition;
+  backfillId: string;
+  /** The backfill workflow to signal, and this run's unit in its plan. */
+  notify: { workflowId: string; unit: number };
+  searchAttributes: boolean;
 }
 
 interface ResumeState {
@@ -30,6 +44,7 @@ interface ResumeState {
   plan: RunPlan;
   /** Config inherited from a re-executed run. */
   config?: Record<string, unknown>;
+  partition?: RunPartition;
   /** One letter per step: p(ending) m(aterialized) f(ailed) s(kipped). */
   status: string;
   errors: Record<string, string>;
@@ -96,6 +111,9 @@ function checkInput(input: MaterializeAssetsInput): void {
   if (input.config !== undefined && (typeof input.config !== 'object' || input.config === null || Array.isArray(input.config))) {
     throw wf.ApplicationFailure.nonRetryable('input.config must be an object keyed by asset key: {"marts/scores": {"threshold": 0.5}}', 'INVALID_INPUT');
   }
+  if (input.partition !== undefined && (typeof input.partition !== 'string' || input.partition === '')) {
+    throw wf.ApplicationFailure.nonRetryable('input.partition must be a partition key string, e.g. {"selection": "raw/events", "partition": "2024-01-05"}', 'INVALID_INPUT');
+  }
   if (input.tags !== undefined && (typeof input.tags !== 'object' || input.tags === null || Object.values(input.tags).some((v) => typeof v !== 'string'))) {
     throw wf.ApplicationFailure.nonRetryable('input.tags must be an object of string values: {"team": "finance"}', 'INVALID_INPUT');
   }
@@ -126,6 +144,17 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
 
   let selection = input.selection ?? '';
   let config = input.resume?.config ?? input.config;
+  let partition: RunPartition | undefined = input.resume?.partition ?? input.prepared?.partition;
+  const notify = input.prepared?.notify;
+  // Tells the backfill that started this run how it ended; the backfill may be gone (canceled), which is fine.
+  const report = async (outcome: UnitFinished['status'], error?: string): Promise<void> => {
+    if (!notify) return;
+    try {
+      await wf.getExternalWorkflowHandle(notify.workflowId).signal(unitFinishedSignal, { unit: notify.unit, status: outcome, ...(error ? { error } : {}) });
+    } catch {
+      // the backfill has closed
+    }
+  };
   wf.setHandler(runStatusQuery, () => ({
     runId,
     selection,
@@ -147,33 +176,44 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
   let running = 0;
   try {
     if (!plan) {
-      let planned: PlannedRun;
-      try {
-        planned = await orchestrator.planRun({
-          ...(input.selection !== undefined ? { selection: input.selection } : {}),
-          ...(input.staleOnly ? { staleOnly: true } : {}),
-          ...(input.reexecute ? { reexecute: input.reexecute } : {}),
-        });
-      } catch (err) {
-        throw wf.ApplicationFailure.nonRetryable(failureMessage(err), failureType(err) ?? 'PLAN_FAILED');
+      let planned: Omit<PlannedRun, 'searchAttributes'> & { searchAttributes: boolean };
+      if (input.prepared) {
+        planned = { plan: input.prepared.plan, selection: input.selection ?? input.prepared.plan.selection, searchAttributes: input.prepared.searchAttributes };
+      } else {
+        try {
+          planned = await orchestrator.planRun({
+            ...(input.selection !== undefined ? { selection: input.selection } : {}),
+            ...(input.staleOnly ? { staleOnly: true } : {}),
+            ...(input.reexecute ? { reexecute: input.reexecute } : {}),
+            ...(input.partition !== undefined ? { partition: input.partition } : {}),
+          });
+        } catch (err) {
+          throw wf.ApplicationFailure.nonRetryable(failureMessage(err), failureType(err) ?? 'PLAN_FAILED');
+        }
+        partition = planned.partition;
       }
       plan = planned.plan;
       selection = planned.selection;
       config = input.config ?? planned.config;
       status = plan.steps.map(() => 'pending');
-      const trigger = input.trigger ?? (input.reexecute ? 'reexecution' : 'manual');
+      const trigger = input.trigger ?? (input.prepared ? 'backfill' : input.reexecute ? 'reexecution' : 'manual');
       const locations = [...new Set(plan.steps.map((s) => s.location))].sort();
       const rootRunId = planned.rootRunId ?? runId;
+      const label = partition ? partitionLabel(partition.keys) : undefined;
       if (planned.searchAttributes) {
         wf.upsertSearchAttributes([
           { key: SEARCH_ATTRIBUTES.locations, value: locations },
           { key: SEARCH_ATTRIBUTES.trigger, value: trigger },
           { key: SEARCH_ATTRIBUTES.rootRun, value: rootRunId },
+          ...(label !== undefined ? [{ key: SEARCH_ATTRIBUTES.partition, value: label }] : []),
+          ...(input.prepared ? [{ key: SEARCH_ATTRIBUTES.backfill, value: input.prepared.backfillId }] : []),
         ]);
       }
+      const tags = { ...(planned.tags ?? {}), ...(input.tags ?? {}), ...(input.prepared ? { 'cairn/backfill': input.prepared.backfillId } : {}) };
       await orchestrator.recordRunStarted({
-        runId, workflowId: info.workflowId, selection, tags: { ...(planned.tags ?? {}), ...(input.tags ?? {}) }, stepCount: plan.steps.length, startedAt,
+        runId, workflowId: info.workflowId, selection, tags, stepCount: plan.steps.length, startedAt,
         trigger, locations, assetKeys: plan.steps.map((s) => s.key),
+        ...(partition ? { partition: label, partitionKeys: partition.keys } : {}),
         ...(planned.parentRunId ? { parentRunId: planned.parentRunId, rootRunId } : {}),
         ...(config ? { config } : {}),
       });
@@ -207,7 +247,12 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
       const step = p.steps[i] as PlanStep;
       running++;
       status[i] = 'running';
-      stepActivity(step)({ runId, assetKey: step.key, ...(config?.[step.key] !== undefined ? { config: config[step.key] } : {}), ...(input.tags ? { tags: input.tags } : {}) })
+      stepActivity(step)({
+        runId, assetKey: step.key,
+        ...(config?.[step.key] !== undefined ? { config: config[step.key] } : {}),
+        ...(input.tags ? { tags: input.tags } : {}),
+        ...(partition ? { partition } : {}),
+      })
         .then(() => {
           status[i] = 'materialized';
           for (const c of children[i] ?? []) {
@@ -246,7 +291,7 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
       return await wf.continueAsNew<typeof materializeAssets>({
         ...input,
         selection,
-        resume: { runId, startedAt, plan: p, status: codes, errors: Object.fromEntries(errors), ...(config ? { config } : {}) },
+        resume: { runId, startedAt, plan: p, status: codes, errors: Object.fromEntries(errors), ...(config ? { config } : {}), ...(partition ? { partition } : {}) },
       });
     }
 
@@ -257,15 +302,21 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
     if (failed > 0) {
       const skipped = status.filter((s) => s === 'skipped').length;
       const failedKeys = summary.assets.filter((a) => a.status === 'failed').map((a) => a.key);
+      const message = `${failed} of ${p.steps.length} steps failed (${failedKeys.slice(0, 5).join(', ')}${failedKeys.length > 5 ? ', ...' : ''}); ${skipped} skipped`;
+      await report('failed', `${message}: ${summary.assets.find((a) => a.status === 'failed')?.error ?? ''}`.slice(0, 500));
       throw wf.ApplicationFailure.create({
         type: 'RUN_FAILED',
-        message: `${failed} of ${p.steps.length} steps failed (${failedKeys.slice(0, 5).join(', ')}${failedKeys.length > 5 ? ', ...' : ''}); ${skipped} skipped`,
+        message,
         details: [summary],
         nonRetryable: true,
       });
     }
+    await report('succeeded');
     return summary;
   } catch (err) {
+    if (!wf.isCancellation(err) && !(err instanceof wf.ApplicationFailure && err.type === 'RUN_FAILED') && !(err instanceof wf.ContinueAsNew)) {
+      await report('failed', failureMessage(err).slice(0, 500));
+    }
     if (wf.isCancellation(err)) {
       await wf.CancellationScope.nonCancellable(async () => {
         await wf.condition(() => running === 0, '2 minutes');
@@ -275,6 +326,7 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
         });
         phase = 'finished';
         if (plan) await orchestrator.recordRunFinished({ runId, summary: summarize('canceled'), finishedAt: new Date().toISOString() });
+        await report('canceled');
       });
     }
     throw err;

@@ -48,6 +48,18 @@ export interface RunStart {
   config?: Record<string, unknown>;
   /** Asset keys the plan holds: the run index (`cairn runs --asset`) and IN_PROGRESS status read them. */
   assetKeys?: string[];
+  /** Every partition key the run materializes (one, or each key of a range run); partition status reads them. */
+  partitionKeys?: string[];
+}
+
+/** Where one partition of an asset stands: its latest outcome, or a running run that targets it. */
+export type PartitionStatus = 'materialized' | 'failed' | 'in_progress';
+
+export interface PartitionState {
+  status: PartitionStatus;
+  /** The run of that outcome (absent for a reported materialization). */
+  runId?: string;
+  at: string;
 }
 
 /** Filters of the run index; all optional, combined with AND. */
@@ -197,6 +209,18 @@ export interface CatalogStore {
   getStepResults(runId: string): Promise<StepResultRecord[]>;
   /** Log lines of a run (or of one of its assets) in time order, then asset, attempt and seq. */
   getLogs(runId: string, assetKey?: string): Promise<(LogLine & { assetKey: string; attempt: number })[]>;
+  /** Adds keys to dynamic partitions `name` (kept in the order added); keys already there are left alone. */
+  addDynamicPartitions(name: string, keys: readonly string[], at: string): Promise<{ added: string[] }>;
+  /** Removes keys from dynamic partitions `name`; keys not there are ignored. */
+  removeDynamicPartitions(name: string, keys: readonly string[]): Promise<{ removed: string[] }>;
+  /** The keys of dynamic partitions `name`, in the order they were added. */
+  dynamicPartitionKeys(name: string): Promise<string[]>;
+  /**
+   * Per partition key of `assetKey` that has any record: `in_progress` while a running run that targets the
+   * partition has the asset in its plan and has not materialized it; else the later of its latest
+   * materialization (`materialized`) and its latest failed step (`failed`). Keys with no record are absent.
+   */
+  partitionStates(assetKey: string): Promise<Map<string, PartitionState>>;
   /** One page of an asset's events, newest first. */
   assetHistory(assetKey: string, query?: AssetHistoryQuery): Promise<AssetHistoryPage>;
   /** Asset events of a run, in id order. */

@@ -2,10 +2,11 @@ import pg from 'pg';
 import { LocationSnapshotSchema, type LocationSnapshot } from '../../definitions/snapshot';
 import { CairnError, ErrorCodes } from '../../definitions/errors';
 import type {
-  AssetEvent, AssetEventType, AssetHistoryPage, AssetHistoryQuery, AssetStatus, CatalogStore, LogLine, PruneResult, RunEvent,
+  AssetEvent, AssetEventType, AssetHistoryPage, AssetHistoryQuery, AssetStatus, CatalogStore, LogLine, PartitionState, PruneResult, RunEvent,
   RunFilter, RunRecord, RunStart, RunStatus, StepResultRecord, StoredAssetEvent,
 } from './catalog-store';
 import { redact } from './open-catalog';
+import { checkPartitionArgs, mergePartitionStates, runPartitionColumn } from './partition-rows';
 import { EVENT_COLUMNS, EVENT_UPDATABLE, eventValues, LATEST_EVENT_JSON_COLUMNS, LATEST_KINDS, STEP_JSON_COLUMNS, str, toEvent, toLogLine, toRun, toRunEvent, toStep, tooNewMessage, type Row } from './rows';
 
 /** How long opening the pool waits for a first connection: a wrong host or port fails fast. */
@@ -84,6 +85,19 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
       CREATE TABLE run_assets (run_id ${T} NOT NULL, asset_key ${T} NOT NULL, PRIMARY KEY (run_id, asset_key));
       CREATE INDEX run_assets_by_asset ON run_assets (asset_key, run_id);
       INSERT INTO run_assets (run_id, asset_key) SELECT run_id, asset_key FROM step_results ON CONFLICT DO NOTHING;`,
+  },
+  {
+    version: 3,
+    name: 'run partitions, dynamic partitions',
+    // As in SQLite: a run that recorded one partition before schema 3 targeted that key; a range is not expanded.
+    sql: `
+      CREATE TABLE run_partitions (run_id ${T} NOT NULL, partition_key ${T} NOT NULL, PRIMARY KEY (run_id, partition_key));
+      INSERT INTO run_partitions (run_id, partition_key)
+        SELECT run_id, partition FROM runs WHERE partition IS NOT NULL AND partition <> '' AND strpos(partition, '...') = 0;
+      CREATE TABLE dynamic_partitions (
+        name ${T} NOT NULL, partition_key ${T} NOT NULL, seq BIGINT GENERATED ALWAYS AS IDENTITY, added_at ${T} NOT NULL,
+        PRIMARY KEY (name, partition_key));
+      CREATE INDEX dynamic_partitions_by_seq ON dynamic_partitions (name, seq);`,
   },
 ];
 
@@ -246,7 +260,7 @@ export class PostgresCatalogStore implements CatalogStore {
          VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (run_id) DO NOTHING`,
         [
           run.runId, run.workflowId, run.selection, JSON.stringify(run.tags), run.stepCount, run.startedAt, run.trigger ?? 'manual',
-          JSON.stringify(run.locations ?? []), run.partition ?? null, run.parentRunId ?? null, run.rootRunId ?? null,
+          JSON.stringify(run.locations ?? []), runPartitionColumn(run), run.parentRunId ?? null, run.rootRunId ?? null,
           run.config === undefined ? null : JSON.stringify(run.config),
         ],
       );
@@ -255,6 +269,12 @@ export class PostgresCatalogStore implements CatalogStore {
         await c.query(
           'INSERT INTO run_assets (run_id, asset_key) SELECT $1::text, k FROM unnest($2::text[]) AS k ON CONFLICT DO NOTHING',
           [run.runId, run.assetKeys],
+        );
+      }
+      if (run.partitionKeys?.length) {
+        await c.query(
+          'INSERT INTO run_partitions (run_id, partition_key) SELECT $1::text, k FROM unnest($2::text[]) AS k ON CONFLICT DO NOTHING',
+          [run.runId, run.partitionKeys.map(text)],
         );
       }
       await c.query(
@@ -403,6 +423,69 @@ export class PostgresCatalogStore implements CatalogStore {
       runId, assetKey ?? null,
     );
     return rows.map(toLogLine);
+  }
+
+  /** One statement: the keys travel as one array; identities follow their order, so `seq` keeps the order added. */
+  async addDynamicPartitions(name: string, keys: readonly string[], at: string): Promise<{ added: string[] }> {
+    checkPartitionArgs(name, keys);
+    const unique = [...new Set(keys)];
+    if (unique.length === 0) return { added: [] };
+    const rows = await this.all(
+      `INSERT INTO dynamic_partitions (name, partition_key, added_at)
+         SELECT $1::text, k, $3::text FROM unnest($2::text[]) WITH ORDINALITY AS t(k, ord) ORDER BY ord
+       ON CONFLICT (name, partition_key) DO NOTHING RETURNING partition_key`,
+      name, unique.map(text), at,
+    );
+    const added = new Set(rows.map((r) => str(r.partition_key)));
+    return { added: unique.filter((k) => added.has(text(k))) };
+  }
+
+  async removeDynamicPartitions(name: string, keys: readonly string[]): Promise<{ removed: string[] }> {
+    checkPartitionArgs(name, keys);
+    const unique = [...new Set(keys)];
+    if (unique.length === 0) return { removed: [] };
+    const rows = await this.all(
+      'DELETE FROM dynamic_partitions WHERE name = $1::text AND partition_key = ANY($2::text[]) RETURNING partition_key',
+      name, unique.map(text),
+    );
+    const removed = new Set(rows.map((r) => str(r.partition_key)));
+    return { removed: unique.filter((k) => removed.has(text(k))) };
+  }
+
+  async dynamicPartitionKeys(name: string): Promise<string[]> {
+    return (await this.all('SELECT partition_key FROM dynamic_partitions WHERE name = $1 ORDER BY seq', name)).map((r) => str(r.partition_key));
+  }
+
+  /**
+   * The same three set-based reads as the SQLite store, run at once: the latest materialization of each partition,
+   * the latest failed step of each partition a run targeted, and the partitions of running runs that plan the asset
+   * and have not materialized it (probing each partition's unique event key, so a range run of 10,000 keys is
+   * 10,000 index probes, not a scan of the run's events per key).
+   */
+  async partitionStates(assetKey: string): Promise<Map<string, PartitionState>> {
+    const [materialized, failed, running] = await Promise.all([
+      this.all(
+        `SELECT DISTINCT ON (partition) partition AS partition_key, run_id, at FROM events
+         WHERE asset_key = $1 AND type = 'materialization' AND partition IS NOT NULL
+         ORDER BY partition, at DESC, id DESC`,
+        assetKey,
+      ),
+      this.all(
+        `SELECT DISTINCT ON (p.partition_key) p.partition_key, s.run_id, s.at
+         FROM step_results s JOIN run_partitions p ON p.run_id = s.run_id
+         WHERE s.asset_key = $1 AND s.status = 'failed'
+         ORDER BY p.partition_key, s.at DESC, s.id DESC`,
+        assetKey,
+      ),
+      this.all(
+        `SELECT p.partition_key, r.run_id, r.started_at AS at
+         FROM runs r JOIN run_assets a ON a.run_id = r.run_id AND a.asset_key = $1 JOIN run_partitions p ON p.run_id = r.run_id
+         WHERE r.status = 'running'
+           AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_key = ('materialization:' || r.run_id || ':' || $1::text || ':' || p.partition_key) COLLATE "C")`,
+        assetKey,
+      ),
+    ]);
+    return mergePartitionStates(materialized, failed, running);
   }
 
   async assetHistory(assetKey: string, query: AssetHistoryQuery = {}): Promise<AssetHistoryPage> {

@@ -4,9 +4,10 @@ import Database from 'libsql';
 import { LocationSnapshotSchema, type LocationSnapshot } from '../../definitions/snapshot';
 import { CairnError, ErrorCodes } from '../../definitions/errors';
 import type {
-  AssetEvent, AssetEventType, AssetHistoryPage, AssetHistoryQuery, AssetStatus, CatalogStore, LogLine, PruneResult, RunEvent,
+  AssetEvent, AssetEventType, AssetHistoryPage, AssetHistoryQuery, AssetStatus, CatalogStore, LogLine, PartitionState, PruneResult, RunEvent,
   RunFilter, RunRecord, RunStart, RunStatus, StepResultRecord, StoredAssetEvent,
 } from './catalog-store';
+import { checkPartitionArgs, mergePartitionStates, runPartitionColumn } from './partition-rows';
 import { EVENT_COLUMNS, EVENT_UPDATABLE, eventValues, LATEST_EVENT_JSON_COLUMNS, LATEST_KINDS, STEP_JSON_COLUMNS, str, toEvent, toLogLine, toRun, toRunEvent, toStep, tooNewMessage, type Row } from './rows';
 
 /** How long a connection waits for another process's write lock before failing with SQLITE_BUSY. */
@@ -76,6 +77,19 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
       CREATE TABLE run_assets (run_id TEXT NOT NULL, asset_key TEXT NOT NULL, PRIMARY KEY (run_id, asset_key));
       CREATE INDEX run_assets_by_asset ON run_assets (asset_key, run_id);
       INSERT INTO run_assets (run_id, asset_key) SELECT run_id, asset_key FROM step_results;`,
+  },
+  {
+    version: 3,
+    name: 'run partitions, dynamic partitions',
+    // A run that recorded one partition before schema 3 targeted that key; a range (`<first>...<last>`) cannot be
+    // expanded without its definition, so such runs get no rows.
+    sql: `
+      CREATE TABLE run_partitions (run_id TEXT NOT NULL, partition_key TEXT NOT NULL, PRIMARY KEY (run_id, partition_key));
+      INSERT INTO run_partitions (run_id, partition_key)
+        SELECT run_id, partition FROM runs WHERE partition IS NOT NULL AND partition <> '' AND instr(partition, '...') = 0;
+      CREATE TABLE dynamic_partitions (
+        name TEXT NOT NULL, partition_key TEXT NOT NULL, seq INTEGER NOT NULL, added_at TEXT NOT NULL, PRIMARY KEY (name, partition_key));
+      CREATE INDEX dynamic_partitions_by_seq ON dynamic_partitions (name, seq);`,
   },
 ];
 
@@ -210,12 +224,14 @@ export class SqliteCatalogStore implements CatalogStore {
            partition, parent_run_id, root_run_id, config)
          VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING`,
         run.runId, run.workflowId, run.selection, JSON.stringify(run.tags), run.stepCount, run.startedAt, run.trigger ?? 'manual',
-        JSON.stringify(run.locations ?? []), run.partition ?? null, run.parentRunId ?? null, run.rootRunId ?? null,
+        JSON.stringify(run.locations ?? []), runPartitionColumn(run), run.parentRunId ?? null, run.rootRunId ?? null,
         run.config === undefined ? null : JSON.stringify(run.config),
       );
       if (inserted.changes === 0) return;
       const stmt = this.prepared('INSERT INTO run_assets (run_id, asset_key) VALUES (?, ?) ON CONFLICT DO NOTHING');
       for (const key of run.assetKeys ?? []) stmt.run([run.runId, key]);
+      const partitions = this.prepared('INSERT INTO run_partitions (run_id, partition_key) VALUES (?, ?) ON CONFLICT DO NOTHING');
+      for (const key of run.partitionKeys ?? []) partitions.run([run.runId, key]);
       this.run(
         `INSERT INTO events (event_key, type, run_id, at) VALUES (?, 'run_started', ?, ?) ON CONFLICT (event_key) DO NOTHING`,
         `run_started:${run.runId}`, run.runId, run.startedAt,
@@ -326,6 +342,63 @@ export class SqliteCatalogStore implements CatalogStore {
       runId, assetKey ?? null,
     );
     return rows.map(toLogLine);
+  }
+
+  async addDynamicPartitions(name: string, keys: readonly string[], at: string): Promise<{ added: string[] }> {
+    checkPartitionArgs(name, keys);
+    return this.write(() => {
+      // The next position of `name` is read inside the write transaction, so concurrent adders cannot share one.
+      const stmt = this.prepared(
+        `INSERT INTO dynamic_partitions (name, partition_key, seq, added_at)
+         VALUES (?1, ?2, (SELECT coalesce(max(seq), 0) + 1 FROM dynamic_partitions WHERE name = ?1), ?3)
+         ON CONFLICT (name, partition_key) DO NOTHING`,
+      );
+      const added: string[] = [];
+      for (const key of new Set(keys)) {
+        if (stmt.run([name, key, at]).changes > 0) added.push(key);
+      }
+      return { added };
+    });
+  }
+
+  async removeDynamicPartitions(name: string, keys: readonly string[]): Promise<{ removed: string[] }> {
+    checkPartitionArgs(name, keys);
+    return this.write(() => {
+      const stmt = this.prepared('DELETE FROM dynamic_partitions WHERE name = ? AND partition_key = ?');
+      return { removed: [...new Set(keys)].filter((key) => stmt.run([name, key]).changes > 0) };
+    });
+  }
+
+  async dynamicPartitionKeys(name: string): Promise<string[]> {
+    return this.all('SELECT partition_key FROM dynamic_partitions WHERE name = ? ORDER BY seq', name).map((r) => str(r.partition_key));
+  }
+
+  async partitionStates(assetKey: string): Promise<Map<string, PartitionState>> {
+    // Three set-based reads, each walking an index from the asset key: the latest materialization of each
+    // partition (events_by_asset), the latest failed step of each partition a run targeted (step_results_by_asset,
+    // then the run's partitions), and the partitions of running runs that plan the asset and have not materialized
+    // it (from the few running runs, probing each partition's unique event key).
+    const materialized = this.allJson(
+      [['partition_key', 'partition'], ['run_id', 'run_id'], ['at', 'at']],
+      `(SELECT partition, run_id, at, row_number() OVER (PARTITION BY partition ORDER BY at DESC, id DESC) AS n
+        FROM events WHERE asset_key = ?1 AND type = 'materialization' AND partition IS NOT NULL) WHERE n = 1`,
+      assetKey,
+    );
+    const failed = this.allJson(
+      [['partition_key', 'partition_key'], ['run_id', 'run_id'], ['at', 'at']],
+      `(SELECT p.partition_key, s.run_id, s.at, row_number() OVER (PARTITION BY p.partition_key ORDER BY s.at DESC, s.id DESC) AS n
+        FROM step_results s CROSS JOIN run_partitions p ON p.run_id = s.run_id
+        WHERE s.asset_key = ?1 AND s.status = 'failed') WHERE n = 1`,
+      assetKey,
+    );
+    const running = this.allJson(
+      [['partition_key', 'p.partition_key'], ['run_id', 'r.run_id'], ['at', 'r.started_at']],
+      `runs r CROSS JOIN run_assets a ON a.run_id = r.run_id AND a.asset_key = ?1 CROSS JOIN run_partitions p ON p.run_id = r.run_id
+       WHERE r.status = 'running'
+         AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_key = 'materialization:' || r.run_id || ':' || ?1 || ':' || p.partition_key)`,
+      assetKey,
+    );
+    return mergePartitionStates(materialized, failed, running);
   }
 
   async assetHistory(assetKey: string, query: AssetHistoryQuery = {}): Promise<AssetHistoryPage> {

@@ -1,6 +1,7 @@
 /**
  * The default IO manager: every asset's value is a DuckDB table named after its key, and downstream steps get
- * that table back as a {@link TableInput}. Writes are atomic (see `publish-table`).
+ * that table back as a {@link TableInput}. Writes are atomic (see `publish-table`). A partitioned asset's
+ * partitions share one table, told apart by its `partition_key` column (see `publish-partitions`).
  */
 import { meta } from '../../definitions/metadata';
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
@@ -8,16 +9,19 @@ import { CairnError, ErrorCodes } from '../../definitions/errors';
 import { isSqlFragment, sql, type SqlFragment } from '../../definitions/sql';
 import type { DuckDBResource } from './duckdb-resource';
 import { bindSql } from './duckdb-run';
-import { findObject, publishTable, type StagingTable } from './publish-table';
+import { isPartitionColumn, publishPartitions } from './publish-partitions';
+import { findObject, publishTable, tableColumns, type StagingTable } from './publish-table';
 import { appendRows, createTableSql, describeValue, inferColumns, type ColumnSpec } from './row-columns';
 import { isTableInput, tableInput, type TableInput } from './table-input';
 
 export type { TableInput } from './table-input';
+export { PARTITION_COLUMN } from './publish-partitions';
 
-/** Which output is being stored. */
+/** Which output is being stored; `partitionKeys` for a partitioned asset (the run's keys, at least one). */
 export interface OutputInfo {
   assetKey: string;
   runId: string;
+  partitionKeys?: readonly string[];
 }
 
 /**
@@ -49,6 +53,13 @@ export class AssetNotMaterializedError extends Error {
  *   inferred from the first non-empty batch.
  * An output with no rows (an empty array, or only empty batches) publishes no table: any previous version is
  * dropped and the metadata reports `rowCount: 0, columns: []`; loading it then fails as not materialized.
+ *
+ * With `partitionKeys` (a partitioned asset) only those partitions of the table are replaced, in one
+ * transaction, and the others are kept. The rows of a one-partition run get its key in a VARCHAR
+ * `partition_key` column unless they carry that column; the rows of a range run must carry it. Every
+ * `partition_key` must be one of the run's keys, and the columns must match the existing table's, else nothing
+ * is written (CairnError INVALID_DEFINITION). An output with no rows deletes its partitions.
+ * `rowCount` is the number of rows written for the run's partitions.
  */
 export class DuckDBIOManager {
   constructor(readonly resource: DuckDBResource) {}
@@ -81,7 +92,12 @@ export class DuckDBIOManager {
       fill = (conn, staging) => fillFromBatches(conn, staging, [value], where);
     } else if (isIterable(value)) fill = (conn, staging) => fillFromBatches(conn, staging, value, where);
     else throw unsupported(info.assetKey, describeValue(value));
-    const published = await this.resource.withConnection((conn) => publishTable(conn, target, (staging) => fill(conn, staging)));
+    const keys = info.partitionKeys;
+    const published = await this.resource.withConnection((conn) =>
+      keys === undefined
+        ? publishTable(conn, target, (staging) => fill(conn, staging))
+        : publishPartitions(conn, target, { assetKey: info.assetKey, keys }, (staging) => fill(conn, staging)),
+    );
     return {
       metadata: {
         table: meta.text(published.table),
@@ -91,15 +107,27 @@ export class DuckDBIOManager {
     };
   }
 
-  /** The upstream asset's table; fails with {@link AssetNotMaterializedError} when it does not exist. */
-  /** A relation to query (default), or with `mode: 'rows'` the rows themselves. */
-  async loadInput(upstreamKey: string): Promise<TableInput>;
-  async loadInput(upstreamKey: string, mode: 'relation' | 'rows'): Promise<unknown>;
-  async loadInput(upstreamKey: string, mode: 'relation' | 'rows' = 'relation'): Promise<unknown> {
+  /**
+   * The upstream asset's table: a relation to query (default), or with `mode: 'rows'` the rows themselves.
+   * With `partitionKeys` (not empty) only the rows of those partitions; the filter is ignored when the table
+   * has no `partition_key` column (an unpartitioned upstream). Fails with {@link AssetNotMaterializedError} when
+   * the table does not exist.
+   */
+  async loadInput(upstreamKey: string, mode?: 'relation', partitionKeys?: readonly string[]): Promise<TableInput>;
+  async loadInput(upstreamKey: string, mode: 'rows', partitionKeys?: readonly string[]): Promise<Record<string, unknown>[]>;
+  async loadInput(upstreamKey: string, mode: 'relation' | 'rows', partitionKeys?: readonly string[]): Promise<unknown>;
+  async loadInput(upstreamKey: string, mode: 'relation' | 'rows' = 'relation', partitionKeys?: readonly string[]): Promise<unknown> {
+    if (partitionKeys?.length === 0) {
+      throw new CairnError(ErrorCodes.InvalidPartition, `loading '${upstreamKey}' for partitions needs at least one partition key`, upstreamKey);
+    }
     const name = this.tableFor(upstreamKey);
-    const found = await this.resource.withConnection((conn) => findObject(conn, name));
+    const found = await this.resource.withConnection(async (conn) => {
+      const object = await findObject(conn, name);
+      if (!object || partitionKeys === undefined) return object && { ...object, partitioned: false };
+      return { ...object, partitioned: (await tableColumns(conn, object.table)).some((c) => isPartitionColumn(c.name)) };
+    });
     if (!found) throw new AssetNotMaterializedError(upstreamKey, `${name.schema}.${name.table}`);
-    const input = tableInput(this.resource, upstreamKey, found.table.schema, found.table.table);
+    const input = tableInput(this.resource, upstreamKey, found.table.schema, found.table.table, found.partitioned ? partitionKeys : undefined);
     return mode === 'rows' ? await input.rows() : input;
   }
 }

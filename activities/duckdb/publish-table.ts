@@ -3,7 +3,7 @@
  * then one transaction drops the old table (or view) and renames the staging table into its place. Readers see
  * the old table or the new one, never a half-written one; a failure drops the staging table and leaves the
  * published table as it was. Concurrent publications of the same table in one process are applied in turn (the
- * last one wins).
+ * last one wins). Partitioned assets are published partition by partition instead (see `publish-partitions`).
  */
 import { randomBytes } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -46,22 +46,19 @@ export async function publishTable(
   target: TableName,
   fill: (staging: StagingTable) => Promise<boolean>,
 ): Promise<PublishedTable> {
-  await serialized(() => runStatement(conn, `create schema if not exists ${quoteIdentifier(target.schema)}`));
-  const stagingName = `${target.table}${STAGING_INFIX}${randomBytes(6).toString('hex')}`;
-  const staging: StagingTable = {
-    schema: target.schema,
-    table: stagingName,
-    quoted: quoteTable({ schema: target.schema, table: stagingName }),
-  };
+  await ensureSchema(conn, target.schema);
+  const staging = newStagingTable(target);
   try {
     const created = await fill(staging);
     return await serialized(() =>
-      inTransaction(conn, async () => {
-        await dropObject(conn, target);
-        if (!created) return { table: `${target.schema}.${target.table}`, rowCount: 0, columns: [] };
-        await runStatement(conn, `alter table ${staging.quoted} rename to ${quoteIdentifier(target.table)}`);
-        return describeTable(conn, target);
-      }),
+      withTableLock(target, () =>
+        inTransaction(conn, async () => {
+          await dropObject(conn, target);
+          if (!created) return { table: `${target.schema}.${target.table}`, rowCount: 0, columns: [] };
+          await runStatement(conn, `alter table ${staging.quoted} rename to ${quoteIdentifier(target.table)}`);
+          return describeTable(conn, target);
+        }),
+      ),
     );
   } catch (err) {
     await runStatement(conn, `drop table if exists ${staging.quoted}`).catch(() => undefined);
@@ -69,16 +66,31 @@ export async function publishTable(
   }
 }
 
+/** Creates `schema` unless it exists (a catalog change, so serialized). */
+export async function ensureSchema(conn: DuckDBConnection, schema: string): Promise<void> {
+  await serialized(() => runStatement(conn, `create schema if not exists ${quoteIdentifier(schema)}`));
+}
+
+/** A fresh, uniquely named staging table next to `target` (not created yet). */
+export function newStagingTable(target: TableName): StagingTable {
+  const table = `${target.table}${STAGING_INFIX}${randomBytes(6).toString('hex')}`;
+  return { schema: target.schema, table, quoted: quoteTable({ schema: target.schema, table }) };
+}
+
 /** Row count and columns of an existing table. */
 export async function describeTable(conn: DuckDBConnection, name: TableName): Promise<PublishedTable> {
   const [count] = await runQuery<{ n: number }>(conn, `select count(*) as n from ${quoteTable(name)}`);
-  const columns = await runQuery<{ name: string; type: string }>(
+  return { table: `${name.schema}.${name.table}`, rowCount: Number(count?.n ?? 0), columns: await tableColumns(conn, name) };
+}
+
+/** The columns of an existing table or view (names as stored), in table order. */
+export async function tableColumns(conn: DuckDBConnection, name: TableName): Promise<{ name: string; type: string }[]> {
+  return runQuery<{ name: string; type: string }>(
     conn,
     sql`select column_name as name, data_type as type from information_schema.columns
         where table_catalog = current_database() and table_schema = ${name.schema} and table_name = ${name.table}
         order by ordinal_position`,
   );
-  return { table: `${name.schema}.${name.table}`, rowCount: Number(count?.n ?? 0), columns };
 }
 
 /** The table or view named `name` (matched case-insensitively, as DuckDB resolves names), if any. */
@@ -114,7 +126,28 @@ function serialized<T>(fn: () => Promise<T>): Promise<T> {
   return result;
 }
 
-async function inTransaction<T>(conn: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
+const tableLocks = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `fn` after every earlier `withTableLock` call on the same table (by lower-cased name, as DuckDB resolves
+ * names) has settled, within this process. Writes of different tables run concurrently: DuckDB only fails
+ * concurrent transactions that change the same catalog entry or the same rows. A whole-table swap takes this
+ * lock inside {@link serialized}; a partition write takes only this lock, so its row copy does not hold up
+ * other tables. (DuckDB allows one writing process per file, so in-process locks are enough.)
+ */
+export function withTableLock<T>(table: TableName, fn: () => Promise<T>): Promise<T> {
+  const key = `${table.schema.toLowerCase()}.${table.table.toLowerCase()}`;
+  const result = (tableLocks.get(key) ?? Promise.resolve()).then(fn);
+  const settled = result.catch(() => undefined);
+  tableLocks.set(key, settled);
+  void settled.then(() => {
+    if (tableLocks.get(key) === settled) tableLocks.delete(key);
+  });
+  return result;
+}
+
+/** Runs `fn` in a transaction on `conn`: committed when it resolves, rolled back when it throws. */
+export async function inTransaction<T>(conn: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
   await runStatement(conn, 'begin transaction');
   try {
     const result = await fn();

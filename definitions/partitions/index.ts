@@ -15,3 +15,6 @@ export {
   type ValidateKeyOptions,
 } from './keys';
 export * from './mappings';
+export { BackfillPolicySchema, PartitionMappingSchema, PartitionsDefinitionSchema, multiRun, singleRun, type BackfillPolicy } from './schema';
+export { partitionContext, partitionLabel } from './context';
+export { resolveStepPartitions, type StepPartitionAsset, type StepPartitionRequest, type StepPartitions } from './inputs';

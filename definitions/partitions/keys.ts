@@ -194,14 +194,29 @@ export function partitionsProblems(def: PartitionsDefinition, where: string): st
 
 // ------------------------------------------------------------------------------------------ listing
 
-function timeWindows(def: TimeWindowPartitionsDefinition, nowMs: number | undefined): { start: number; end: number; key: string }[] {
+type Window = { start: number; end: number; key: string };
+
+/** Listed windows per definition: listing is deterministic in (definition, latest end), and planners list often. */
+const windowCache = new Map<string, { limit: number; windows: readonly Window[] }>();
+const WINDOW_CACHE_SIZE = 32;
+
+function timeWindows(def: TimeWindowPartitionsDefinition, nowMs: number | undefined): readonly Window[] {
   const limit = latestEnd(def, nowMs);
-  const out: { start: number; end: number; key: string }[] = [];
   if (limit === Infinity) throw new CairnError(ErrorCodes.InvalidArgument, `listing ${describePartitions(def)} needs 'now' (it has no end)`);
-  for (const w of windowsFrom(def, firstTick(def))) {
+  const id = JSON.stringify([def.cron, def.start, def.end, def.timezone, def.format, def.endOffset]);
+  const cached = windowCache.get(id);
+  if (cached?.limit === limit) return cached.windows;
+  const out: Window[] = [];
+  // Extend a cached listing when time has moved on, instead of starting over.
+  const reuse = cached && cached.limit < limit ? cached.windows : [];
+  out.push(...reuse);
+  const from = reuse.length > 0 ? reuse.at(-1)!.end : firstTick(def);
+  for (const w of windowsFrom(def, from)) {
     if (w.end > limit) break;
     out.push(w);
   }
+  if (windowCache.size >= WINDOW_CACHE_SIZE && !windowCache.has(id)) windowCache.delete(windowCache.keys().next().value!);
+  windowCache.set(id, { limit, windows: out });
   return out;
 }
 

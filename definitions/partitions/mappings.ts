@@ -115,41 +115,80 @@ export function upstreamPartitions(
   downstreamKey: string,
   options: PartitionKeysOptions,
 ): string[] {
-  validatePartitionKey(downstreamDef, downstreamKey, { dynamicKeys: options.dynamicKeys });
+  return partitionMapper(mapping, downstreamDef, upstreamDef, options)(downstreamKey);
+}
+
+/**
+ * {@link upstreamPartitions} for many downstream keys: checks that the mapping fits once (throwing like
+ * upstreamPartitions) and lists the upstream keys at most once, so a planner can map thousands of keys.
+ */
+export function partitionMapper(
+  mapping: PartitionMapping,
+  downstreamDef: PartitionsDefinition,
+  upstreamDef: PartitionsDefinition,
+  options: PartitionKeysOptions & { /** Skip validating downstream keys (the caller has). */ trustedKeys?: boolean },
+): (downstreamKey: string) => string[] {
   const nowMs = options.now.getTime();
   const misfit = (what: string) =>
-    mappingError(`a ${mapping.kind} mapping ${what} (downstream ${describePartitions(downstreamDef)}, upstream ${describePartitions(upstreamDef)})`, downstreamKey);
+    mappingError(`a ${mapping.kind} mapping ${what} (downstream ${describePartitions(downstreamDef)}, upstream ${describePartitions(upstreamDef)})`, describePartitions(downstreamDef));
+  let all: string[] | undefined;
+  let allSet: Set<string> | undefined;
+  const upstreamKeys = () => (all ??= partitionKeys(upstreamDef, options));
   const existing = (keys: string[]) => {
-    const all = new Set(partitionKeys(upstreamDef, options));
-    return keys.filter((k) => all.has(k));
+    allSet ??= new Set(upstreamKeys());
+    return keys.filter((k) => allSet!.has(k));
   };
+  const checked = (f: (key: string) => string[]) =>
+    options.trustedKeys
+      ? f
+      : (key: string) => {
+          validatePartitionKey(downstreamDef, key, { dynamicKeys: options.dynamicKeys });
+          return f(key);
+        };
+  // Equal time definitions without offsets map a key to itself: skip the window arithmetic.
+  if (mapping.kind === 'timeWindow' && mapping.startOffset === 0 && mapping.endOffset === 0 && sameDef(downstreamDef, upstreamDef)) {
+    return checked((key) => existing([key]));
+  }
   switch (mapping.kind) {
     case 'identity':
-      return existing([downstreamKey]);
+      return checked((key) => existing([key]));
     case 'all':
-      return partitionKeys(upstreamDef, options);
-    case 'last': {
-      const keys = partitionKeys(upstreamDef, options);
-      return keys.length ? [keys.at(-1)!] : [];
-    }
+      return checked(() => [...upstreamKeys()]);
+    case 'last':
+      return checked(() => (upstreamKeys().length ? [upstreamKeys().at(-1)!] : []));
     case 'static':
-      return existing([...(mapping.map[downstreamKey] ?? [])]);
+      return checked((key) => existing([...(mapping.map[key] ?? [])]));
     case 'timeWindow': {
       if (downstreamDef.kind !== 'time' || upstreamDef.kind !== 'time') throw misfit('needs time windows on both sides');
-      return timeUpstream(mapping, downstreamDef, upstreamDef, downstreamKey, nowMs);
+      return checked((key) => timeUpstream(mapping, downstreamDef, upstreamDef, key, nowMs));
     }
     case 'multiToSingle': {
       if (downstreamDef.kind === 'multi' && upstreamDef.kind !== 'multi') {
         const i = downstreamDef.dimensions.findIndex((d) => d.name === mapping.dimension);
         if (i < 0) throw misfit(`names dimension '${mapping.dimension}', which the downstream does not have`);
-        return existing([downstreamKey.split('|')[i]!]);
+        return checked((key) => existing([key.split('|')[i]!]));
       }
       if (upstreamDef.kind === 'multi' && downstreamDef.kind !== 'multi') {
         const i = upstreamDef.dimensions.findIndex((d) => d.name === mapping.dimension);
         if (i < 0) throw misfit(`names dimension '${mapping.dimension}', which the upstream does not have`);
-        return partitionKeys(upstreamDef, options).filter((k) => k.split('|')[i] === downstreamKey);
+        return checked((key) => upstreamKeys().filter((k) => k.split('|')[i] === key));
       }
       throw misfit('needs multi partitions on exactly one side');
     }
+    default:
+      throw mappingError(`unknown partition mapping kind ${JSON.stringify((mapping as { kind?: unknown }).kind)}`, '');
+  }
+}
+
+/**
+ * Why `mapping` cannot map `downstreamDef` onto `upstreamDef` (a phrase), or undefined when it fits. Used by
+ * validation, so that a misfit is reported when the code location loads, not when a run reaches the step.
+ */
+export function mappingProblem(mapping: PartitionMapping, downstreamDef: PartitionsDefinition, upstreamDef: PartitionsDefinition): string | undefined {
+  try {
+    partitionMapper(mapping, downstreamDef, upstreamDef, { now: new Date(0) });
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
   }
 }

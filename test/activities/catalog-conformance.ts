@@ -263,7 +263,7 @@ export function catalogConformance(name: string, open: () => Promise<CatalogStor
     });
 
     test('the schema version is the newest migration', async () => {
-      await withStore(async (s) => assert.ok((await s.schemaVersion()) >= 2));
+      await withStore(async (s) => assert.equal(await s.schemaVersion(), 3));
     });
 
     test('step results upsert on run and asset key and the later attempt wins', async () => {
@@ -301,6 +301,161 @@ export function catalogConformance(name: string, open: () => Promise<CatalogStor
           { ...lines[1], assetKey: 'a', attempt: 1 },
         ]);
         assert.deepEqual(await s.getLogs(`other-${uid()}`), []);
+      });
+    });
+
+    test('a run records its partition keys once; its partition column is the key or the range of keys', async () => {
+      const p = uid();
+      const asset = `${p}/x`;
+      await withStore(async (s) => {
+        await s.recordRunStarted({ ...run(`${p}-range`), assetKeys: [asset], partitionKeys: ['k1', 'k2', 'k2', 'k3'] });
+        await s.recordRunStarted({ ...run(`${p}-range`), assetKeys: [asset], partitionKeys: ['k9'] });
+        await s.recordRunStarted({ ...run(`${p}-one`), assetKeys: [`${p}/y`], partitionKeys: ['only'] });
+        await s.recordRunStarted({ ...run(`${p}-given`), assetKeys: [`${p}/y`], partitionKeys: ['a', 'b'], partition: 'custom' });
+        await s.recordRunStarted({ ...run(`${p}-none`), assetKeys: [`${p}/y`], partitionKeys: [] });
+        assert.equal((await s.getRun(`${p}-range`))?.partition, 'k1...k3');
+        assert.equal((await s.getRun(`${p}-one`))?.partition, 'only');
+        assert.equal((await s.getRun(`${p}-given`))?.partition, 'custom');
+        assert.equal((await s.getRun(`${p}-none`))?.partition, undefined);
+        const states = await s.partitionStates(asset);
+        assert.deepEqual([...states.keys()].sort(), ['k1', 'k2', 'k3'], 'the second start changed nothing');
+        for (const st of states.values()) assert.deepEqual(st, { status: 'in_progress', runId: `${p}-range`, at: '2024-01-01T00:00:00.000Z' });
+        assert.equal((await s.partitionStates(`${p}/unknown`)).size, 0);
+      });
+    });
+
+    test('partition states: the latest materialization of each partition; unpartitioned events and observations do not count', async () => {
+      const p = uid();
+      const asset = `${p}/x`;
+      await withStore(async (s) => {
+        await s.recordAssetEvent(materialization({ runId: `${p}-r1`, assetKey: asset, partition: '2024-01-01', at: '2024-01-02T00:00:00.000Z' }));
+        await s.recordAssetEvent(materialization({ runId: `${p}-r2`, assetKey: asset, partition: '2024-01-01', at: '2024-01-05T00:00:00.000Z' }));
+        await s.recordAssetEvent(materialization({ runId: `${p}-r3`, assetKey: asset, partition: '2024-01-01', at: '2024-01-03T00:00:00.000Z' }));
+        await s.recordAssetEvent(reported({ assetKey: asset, type: 'materialization', partition: '2024-01-02', at: '2024-01-04T00:00:00.000Z' }));
+        await s.recordAssetEvent(reported({ assetKey: asset, type: 'observation', partition: '2024-01-03', at: '2024-01-04T00:00:00.000Z' }));
+        await s.recordAssetEvent(materialization({ runId: `${p}-r1`, assetKey: asset, partition: null, at: '2024-01-06T00:00:00.000Z' }));
+        await s.recordAssetEvent(materialization({ runId: `${p}-r1`, assetKey: `${p}/other`, partition: '2024-01-09', at: '2024-01-06T00:00:00.000Z' }));
+        const states = await s.partitionStates(asset);
+        assert.deepEqual(Object.fromEntries(states), {
+          '2024-01-01': { status: 'materialized', runId: `${p}-r2`, at: '2024-01-05T00:00:00.000Z' },
+          '2024-01-02': { status: 'materialized', at: '2024-01-04T00:00:00.000Z' },
+        });
+      });
+    });
+
+    test('partition states: a failed step after the latest materialization is failed; a materialization after a failure (or at the same time) wins', async () => {
+      const p = uid();
+      const asset = `${p}/x`;
+      const failedStep = (runId: string, at: string): StepResultRecord => ({ runId, assetKey: asset, status: 'failed', error: 'boom', attempt: 1, at });
+      await withStore(async (s) => {
+        // 'late-failure': materialized on the 1st, failed on the 2nd.
+        await s.recordRunStarted({ ...run(`${p}-m1`), assetKeys: [asset], partitionKeys: ['late-failure'] });
+        await s.recordAssetEvent(materialization({ runId: `${p}-m1`, assetKey: asset, partition: 'late-failure', at: '2024-01-01T00:00:00.000Z' }));
+        await s.recordStepResults([{ runId: `${p}-m1`, assetKey: asset, status: 'materialized', attempt: 1, at: '2024-01-01T00:00:00.000Z' }]);
+        await s.recordRunFinished(`${p}-m1`, 'succeeded', '2024-01-01T00:00:01.000Z');
+        await s.recordRunStarted({ ...run(`${p}-f1`, '2024-01-02T00:00:00.000Z'), assetKeys: [asset], partitionKeys: ['late-failure'] });
+        await s.recordStepResults([failedStep(`${p}-f1`, '2024-01-02T00:00:05.000Z')]);
+        await s.recordRunFinished(`${p}-f1`, 'failed', '2024-01-02T00:00:06.000Z');
+        // 'recovered': failed on the 3rd, materialized on the 4th; 'tie': failed and materialized at the same instant.
+        await s.recordRunStarted({ ...run(`${p}-f2`, '2024-01-03T00:00:00.000Z'), assetKeys: [asset], partitionKeys: ['recovered', 'tie'] });
+        await s.recordStepResults([failedStep(`${p}-f2`, '2024-01-03T00:00:05.000Z')]);
+        await s.recordRunFinished(`${p}-f2`, 'failed', '2024-01-03T00:00:06.000Z');
+        await s.recordAssetEvent(materialization({ runId: `${p}-m2`, assetKey: asset, partition: 'recovered', at: '2024-01-04T00:00:00.000Z' }));
+        await s.recordAssetEvent(reported({ assetKey: asset, type: 'materialization', partition: 'tie', at: '2024-01-03T00:00:05.000Z' }));
+        // A failed step of another asset in a run of the same partition does not count.
+        await s.recordRunStarted({ ...run(`${p}-f3`, '2024-01-05T00:00:00.000Z'), assetKeys: [`${p}/y`], partitionKeys: ['recovered'] });
+        await s.recordStepResults([{ runId: `${p}-f3`, assetKey: `${p}/y`, status: 'failed', attempt: 1, at: '2024-01-05T00:00:05.000Z' }]);
+        await s.recordRunFinished(`${p}-f3`, 'failed', '2024-01-05T00:00:06.000Z');
+        assert.deepEqual(Object.fromEntries(await s.partitionStates(asset)), {
+          'late-failure': { status: 'failed', runId: `${p}-f1`, at: '2024-01-02T00:00:05.000Z' },
+          recovered: { status: 'materialized', runId: `${p}-m2`, at: '2024-01-04T00:00:00.000Z' },
+          tie: { status: 'materialized', at: '2024-01-03T00:00:05.000Z' },
+        });
+      });
+    });
+
+    test('partition states: a range run of 3 keys whose step failed marks all 3 failed', async () => {
+      const p = uid();
+      const asset = `${p}/x`;
+      await withStore(async (s) => {
+        await s.recordRunStarted({ ...run(`${p}-range`), assetKeys: [asset, `${p}/down`], partitionKeys: ['2024-01-01', '2024-01-02', '2024-01-03'] });
+        await s.recordAssetEvent(materialization({ runId: `${p}-range`, assetKey: asset, partition: '2024-01-01', at: '2024-01-01T00:00:01.000Z' }));
+        await s.recordStepResults([
+          { runId: `${p}-range`, assetKey: asset, status: 'failed', error: 'boom', attempt: 3, at: '2024-01-01T00:00:09.000Z' },
+          { runId: `${p}-range`, assetKey: `${p}/down`, status: 'skipped', attempt: 1, at: '2024-01-01T00:00:09.000Z' },
+        ]);
+        await s.recordRunFinished(`${p}-range`, 'failed', '2024-01-01T00:00:10.000Z');
+        const failed = { status: 'failed', runId: `${p}-range`, at: '2024-01-01T00:00:09.000Z' };
+        assert.deepEqual(Object.fromEntries(await s.partitionStates(asset)), { '2024-01-01': failed, '2024-01-02': failed, '2024-01-03': failed });
+        assert.equal((await s.partitionStates(`${p}/down`)).size, 0, 'a skipped step is no outcome');
+      });
+    });
+
+    test('partition states: a running run that plans the asset keeps its partitions in progress until it materializes each', async () => {
+      const p = uid();
+      const asset = `${p}/x`;
+      await withStore(async (s) => {
+        await s.recordAssetEvent(materialization({ runId: `${p}-old`, assetKey: asset, partition: 'a', at: '2024-01-01T00:00:00.000Z' }));
+        await s.recordRunStarted({ ...run(`${p}-live`, '2024-01-02T00:00:00.000Z'), assetKeys: [asset], partitionKeys: ['a', 'b'] });
+        // A running run of the same partitions that does not plan this asset changes nothing.
+        await s.recordRunStarted({ ...run(`${p}-elsewhere`, '2024-01-02T00:00:00.000Z'), assetKeys: [`${p}/y`], partitionKeys: ['a', 'c'] });
+        assert.deepEqual(Object.fromEntries(await s.partitionStates(asset)), {
+          a: { status: 'in_progress', runId: `${p}-live`, at: '2024-01-02T00:00:00.000Z' },
+          b: { status: 'in_progress', runId: `${p}-live`, at: '2024-01-02T00:00:00.000Z' },
+        });
+        await s.recordAssetEvent(materialization({ runId: `${p}-live`, assetKey: asset, partition: 'a', at: '2024-01-02T00:00:03.000Z' }));
+        assert.deepEqual(Object.fromEntries(await s.partitionStates(asset)), {
+          a: { status: 'materialized', runId: `${p}-live`, at: '2024-01-02T00:00:03.000Z' },
+          b: { status: 'in_progress', runId: `${p}-live`, at: '2024-01-02T00:00:00.000Z' },
+        });
+        await s.recordRunFinished(`${p}-live`, 'canceled', '2024-01-02T00:00:05.000Z');
+        assert.deepEqual(Object.fromEntries(await s.partitionStates(asset)), {
+          a: { status: 'materialized', runId: `${p}-live`, at: '2024-01-02T00:00:03.000Z' },
+        });
+      });
+    });
+
+    test('partition states of 10,000 partitions: one range run in progress with 100 of its keys materialized', { timeout: 120_000 }, async () => {
+      const p = uid();
+      const asset = `${p}/x`;
+      const keys = Array.from({ length: 10_000 }, (_, i) => `k${String(i).padStart(5, '0')}`);
+      await withStore(async (s) => {
+        await s.recordRunStarted({ ...run(`${p}-big`), assetKeys: [asset], partitionKeys: keys });
+        for (const key of keys.slice(0, 100)) {
+          await s.recordAssetEvent(materialization({ runId: `${p}-big`, assetKey: asset, partition: key, at: '2024-01-01T00:00:01.000Z' }));
+        }
+        const started = Date.now();
+        const states = await s.partitionStates(asset);
+        const ms = Date.now() - started;
+        assert.equal(states.size, 10_000);
+        const counts: Record<string, number> = {};
+        for (const st of states.values()) counts[st.status] = (counts[st.status] ?? 0) + 1;
+        assert.deepEqual(counts, { materialized: 100, in_progress: 9_900 });
+        assert.ok(ms < 5_000, `partitionStates took ${ms} ms`);
+      });
+    });
+
+    test('dynamic partitions keep the order added; adding a known key or removing an unknown one changes nothing', async () => {
+      const name = `customers-${uid()}`;
+      const other = `${name}-other`;
+      await withStore(async (s) => {
+        assert.deepEqual(await s.dynamicPartitionKeys(name), []);
+        assert.deepEqual(await s.addDynamicPartitions(name, ['zeta', 'alpha', 'mid'], '2024-01-01T00:00:00.000Z'), { added: ['zeta', 'alpha', 'mid'] });
+        assert.deepEqual(await s.addDynamicPartitions(name, ['alpha', 'beta', 'beta', 'aardvark'], '2024-01-02T00:00:00.000Z'), { added: ['beta', 'aardvark'] });
+        assert.deepEqual(await s.addDynamicPartitions(name, ['zeta'], '2024-01-03T00:00:00.000Z'), { added: [] });
+        assert.deepEqual(await s.addDynamicPartitions(name, [], '2024-01-03T00:00:00.000Z'), { added: [] });
+        await s.addDynamicPartitions(other, ['alpha'], '2024-01-03T00:00:00.000Z');
+        assert.deepEqual(await s.dynamicPartitionKeys(name), ['zeta', 'alpha', 'mid', 'beta', 'aardvark']);
+        assert.deepEqual(await s.removeDynamicPartitions(name, ['mid', 'nope', 'zeta', 'mid']), { removed: ['mid', 'zeta'] });
+        assert.deepEqual(await s.removeDynamicPartitions(name, ['mid']), { removed: [] });
+        assert.deepEqual(await s.dynamicPartitionKeys(name), ['alpha', 'beta', 'aardvark']);
+        // A removed key added again goes to the end.
+        assert.deepEqual(await s.addDynamicPartitions(name, ['zeta'], '2024-01-04T00:00:00.000Z'), { added: ['zeta'] });
+        assert.deepEqual(await s.dynamicPartitionKeys(name), ['alpha', 'beta', 'aardvark', 'zeta']);
+        assert.deepEqual(await s.dynamicPartitionKeys(other), ['alpha'], 'names are independent');
+        await assert.rejects(s.addDynamicPartitions(name, ['ok', ''], '2024-01-04T00:00:00.000Z'), /non-empty/);
+        await assert.rejects(s.addDynamicPartitions('', ['ok'], '2024-01-04T00:00:00.000Z'), /non-empty name/);
+        assert.deepEqual(await s.dynamicPartitionKeys(name), ['alpha', 'beta', 'aardvark', 'zeta'], 'a rejected add writes nothing');
       });
     });
 

@@ -84,7 +84,7 @@ describe('PostgreSQL catalog', () => {
       const runId = `open-catalog-${Date.now()}`;
       await store.recordRunStarted({ runId, workflowId: 'wf', selection: '*', tags: {}, stepCount: 0, startedAt: '2024-01-01T00:00:00.000Z' });
       assert.equal((await store.getRun(runId))?.status, 'running');
-      assert.equal(await store.schemaVersion(), 2);
+      assert.equal(await store.schemaVersion(), 3);
     } finally {
       await store.close();
     }
@@ -126,11 +126,11 @@ describe('PostgreSQL catalog', () => {
       await assert.rejects(PostgresCatalogStore.open(url), (err: unknown) => {
         assert.ok(err instanceof CairnError, String(err));
         assert.equal(err.code, ErrorCodes.CatalogTooNew);
-        assert.match(err.message, /schema version 999, but this Cairn knows versions up to 2/);
+        assert.match(err.message, /schema version 999, but this Cairn knows versions up to 3/);
         return true;
       });
       assert.deepEqual(await fingerprint(url), before);
-      assert.deepEqual((await query<{ v: number }>(url, 'SELECT version AS v FROM schema_migrations ORDER BY version')).map((r) => r.v), url === bare ? [999] : [1, 2, 999]);
+      assert.deepEqual((await query<{ v: number }>(url, 'SELECT version AS v FROM schema_migrations ORDER BY version')).map((r) => r.v), url === bare ? [999] : [1, 2, 3, 999]);
     }
     assert.deepEqual(Object.keys(await fingerprint(bare)), ['schema_migrations']);
   });
@@ -139,12 +139,46 @@ describe('PostgreSQL catalog', () => {
     const url = await freshDatabase('race');
     const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresCatalogStore.open(url, { poolSize: 2 })));
     try {
-      for (const s of stores) assert.equal(await s.schemaVersion(), 2);
+      for (const s of stores) assert.equal(await s.schemaVersion(), 3);
       await Promise.all(stores.map((s) => s.migrate()));
       const rows = await query<{ v: number }>(url, 'SELECT version AS v FROM schema_migrations ORDER BY version');
-      assert.deepEqual(rows.map((r) => r.v), [1, 2]);
+      assert.deepEqual(rows.map((r) => r.v), [1, 2, 3]);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  test('a schema-2 catalog migrates to 3: its runs and events stay, a run with one partition counts for partition status', async () => {
+    const url = await freshDatabase('v2');
+    // A schema-2 catalog with data: migrate, write through the store as schema-2 code did (runs.partition, no
+    // partition keys), then take schema 3 away again.
+    const v2 = await PostgresCatalogStore.open(url);
+    await v2.recordRunStarted({ runId: 'one', workflowId: 'wf', selection: '*', tags: {}, stepCount: 1, startedAt: '2024-01-01T00:00:00.000Z', assetKeys: ['a'], partition: '2024-01-01' });
+    await v2.recordRunStarted({ runId: 'range', workflowId: 'wf', selection: '*', tags: {}, stepCount: 1, startedAt: '2024-01-01T00:00:00.000Z', assetKeys: ['a'], partition: '2024-01-02...2024-01-03' });
+    await v2.recordStepResults([
+      { runId: 'one', assetKey: 'a', status: 'failed', error: 'boom', attempt: 1, at: '2024-01-01T00:00:05.000Z' },
+      { runId: 'range', assetKey: 'a', status: 'failed', error: 'boom', attempt: 1, at: '2024-01-01T00:00:05.000Z' },
+    ]);
+    await v2.recordRunFinished('one', 'failed', '2024-01-01T00:00:06.000Z');
+    await v2.recordRunFinished('range', 'failed', '2024-01-01T00:00:06.000Z');
+    await v2.recordAssetEvent({ eventKey: 'report:x', type: 'materialization', assetKey: 'a', partition: '2023-12-31', runId: null, attempt: 1, at: '2024-01-01T00:00:00.000Z', metadata: {}, source: 'report' });
+    await v2.close();
+    await query(url, 'DROP TABLE run_partitions; DROP TABLE dynamic_partitions; DELETE FROM schema_migrations WHERE version = 3');
+    assert.deepEqual((await query<{ v: number }>(url, 'SELECT version AS v FROM schema_migrations ORDER BY version')).map((r) => r.v), [1, 2]);
+
+    const store = await PostgresCatalogStore.open(url);
+    try {
+      assert.equal(await store.schemaVersion(), 3);
+      assert.equal((await store.getRun('range'))?.partition, '2024-01-02...2024-01-03');
+      assert.equal(await store.countAssetEvents({ assetKey: 'a' }), 1);
+      assert.deepEqual(Object.fromEntries(await store.partitionStates('a')), {
+        '2023-12-31': { status: 'materialized', at: '2024-01-01T00:00:00.000Z' },
+        '2024-01-01': { status: 'failed', runId: 'one', at: '2024-01-01T00:00:05.000Z' },
+      });
+      assert.deepEqual(await store.addDynamicPartitions('customers', ['acme'], '2024-01-02T00:00:00.000Z'), { added: ['acme'] });
+      assert.deepEqual(await store.dynamicPartitionKeys('customers'), ['acme']);
+    } finally {
+      await store.close();
     }
   });
 

@@ -71,9 +71,49 @@ describe('openCatalog', () => {
     const check = new Database(path);
     try {
       const versions = check.prepare('SELECT version FROM schema_migrations ORDER BY version').all([]) as { version: number }[];
-      assert.deepEqual(versions.map((r) => Number(r.version)), [1, 2, 999]);
+      assert.deepEqual(versions.map((r) => Number(r.version)), [1, 2, 3, 999]);
     } finally {
       check.close();
+    }
+  });
+
+  test('a schema-2 SQLite catalog migrates to 3: its runs and events stay, a run with one partition counts for partition status', async () => {
+    const path = join(dir, 'v2', 'catalog.db');
+    // A schema-2 catalog with data: migrate, write through the store as schema-2 code did (runs.partition, no
+    // partition keys), then take schema 3 away again.
+    const v2 = await SqliteCatalogStore.open(path);
+    await v2.recordRunStarted({ runId: 'one', workflowId: 'wf', selection: '*', tags: {}, stepCount: 1, startedAt: '2024-01-01T00:00:00.000Z', assetKeys: ['a'], partition: '2024-01-01' });
+    await v2.recordRunStarted({ runId: 'range', workflowId: 'wf', selection: '*', tags: {}, stepCount: 1, startedAt: '2024-01-01T00:00:00.000Z', assetKeys: ['a'], partition: '2024-01-02...2024-01-03' });
+    await v2.recordStepResults([
+      { runId: 'one', assetKey: 'a', status: 'failed', error: 'boom', attempt: 1, at: '2024-01-01T00:00:05.000Z' },
+      { runId: 'range', assetKey: 'a', status: 'failed', error: 'boom', attempt: 1, at: '2024-01-01T00:00:05.000Z' },
+    ]);
+    await v2.recordRunFinished('one', 'failed', '2024-01-01T00:00:06.000Z');
+    await v2.recordRunFinished('range', 'failed', '2024-01-01T00:00:06.000Z');
+    await v2.recordAssetEvent({ eventKey: 'report:x', type: 'materialization', assetKey: 'a', partition: '2023-12-31', runId: null, attempt: 1, at: '2024-01-01T00:00:00.000Z', metadata: {}, source: 'report' });
+    await v2.close();
+    const db = new Database(path);
+    try {
+      db.exec('DROP TABLE run_partitions; DROP TABLE dynamic_partitions; DELETE FROM schema_migrations WHERE version = 3;');
+      const versions = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all([]) as { version: number }[];
+      assert.deepEqual(versions.map((r) => Number(r.version)), [1, 2]);
+    } finally {
+      db.close();
+    }
+
+    const store = await SqliteCatalogStore.open(path);
+    try {
+      assert.equal(await store.schemaVersion(), 3);
+      assert.equal((await store.getRun('range'))?.partition, '2024-01-02...2024-01-03');
+      assert.equal(await store.countAssetEvents({ assetKey: 'a' }), 1);
+      assert.deepEqual(Object.fromEntries(await store.partitionStates('a')), {
+        '2023-12-31': { status: 'materialized', at: '2024-01-01T00:00:00.000Z' },
+        '2024-01-01': { status: 'failed', runId: 'one', at: '2024-01-01T00:00:05.000Z' },
+      });
+      assert.deepEqual(await store.addDynamicPartitions('customers', ['acme'], '2024-01-02T00:00:00.000Z'), { added: ['acme'] });
+      assert.deepEqual(await store.dynamicPartitionKeys('customers'), ['acme']);
+    } finally {
+      await store.close();
     }
   });
 });

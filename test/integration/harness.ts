@@ -32,11 +32,11 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(opts: { serverArgs?: string[] } = {}): Promise<Harness> {
   process.env.CAIRN_TEMPORAL_LOG_LEVEL ??= 'ERROR';
   ensureRuntime();
   const dir = mkdtempSync(join(tmpdir(), 'cairn-it-'));
-  const server = await startDevServer({ temporalBin: TEMPORAL_BIN, port: 0, headless: true, logFile: join(dir, 'temporal.log') });
+  const server = await startDevServer({ temporalBin: TEMPORAL_BIN, port: 0, headless: true, logFile: join(dir, 'temporal.log'), ...(opts.serverArgs ? { extraArgs: opts.serverArgs } : {}) });
   const catalog = await SqliteCatalogStore.open(join(dir, 'catalog.db'));
   const connection = await NativeConnection.connect({ address: server.address });
   const client = await CairnClient.connect({ address: server.address, namespace: 'default' });
