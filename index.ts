@@ -8,5 +8,5 @@ export { duckdb, DuckDBResource, DuckDBIOManager, type TableInput } from './acti
 export { materializeInProcess, type InProcessOptions, type InProcessResult } from './activities/in-process';
 export type { IOManager } from './activities/io-manager';
 export type { RunSummary, StepReport } from './activities/types';
-export { CairnClient, type RunHandle, type MaterializeAssetsInput } from './client/cairn-client';
+export { CairnClient, type RunHandle, type MaterializeAssetsInput, type BackfillInput, type BackfillProgress, type BackfillSummary } from './client/cairn-client';
 export { CairnCatalog, type AssetStateRow, type ReportInput, type ReportResult } from './client/catalog-client';

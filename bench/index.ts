@@ -1,9 +1,10 @@
 // `npm run bench -- <name>...` (or `BENCH_ONLY=<name>[,<name>] npm run bench`): benchmarks print figures measured
 // in one run; BENCHMARKS.md records them. With no name, every benchmark runs.
+import { backfill } from './backfill';
 import { catalog } from './catalog';
 import { overhead } from './overhead';
 
-const benches: Record<string, () => Promise<void>> = { overhead, catalog };
+const benches: Record<string, () => Promise<void>> = { overhead, catalog, backfill };
 const args = process.argv.slice(2);
 const names = args.length ? args : (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 for (const name of names.length ? names : Object.keys(benches)) {

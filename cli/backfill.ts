@@ -132,7 +132,9 @@ export function registerBackfill(program: Command, globals: () => GlobalOptions)
     .command('status <backfill-id>')
     .description("a backfill's progress: runs succeeded, failed, skipped, running and pending")
     .option('--json', 'print the progress as JSON')
-    .action(async (id: string, opts: { json?: boolean }) => {
+    .action(async (id: string, own: { json?: boolean }, command: Command) => {
+      // `--json` after the subcommand may be parsed by `backfill` itself, which has the same option.
+      const opts = { json: own.json ?? (command.parent?.opts() as { json?: boolean } | undefined)?.json };
       const client = await connect(settingsOnly(globals()));
       try {
         let p: BackfillProgress;

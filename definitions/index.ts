@@ -15,4 +15,12 @@ export { WorkspaceFileSchema, type WorkspaceFile } from './workspace';
 export { meta, normalizeMetadata, type Metadata, type MetadataValue, type TableColumn } from './metadata';
 export { evaluateFreshness, parseDuration, formatDuration, type FreshnessPolicy, type FreshnessPolicyInput, type FreshnessResult } from './freshness';
 export { computeStaleness, type AssetState, type StaleCause } from './staleness';
-export type { ExecOptions, ExecResult } from './asset';
+export type { DepSpec, ExecOptions, ExecResult, PartitionContext } from './asset';
+export {
+  allPartitions, dailyPartitions, describePartitions, dynamicPartitions, hourlyPartitions, identity, keysInRange, lastPartition, monthlyPartitions, multiPartitions,
+  multiRun, multiToSingle, partitionKeys, partitionWindow, singleRun, staticMapping, staticPartitions, timeWindowMapping, timeWindowPartitions, upstreamPartitions,
+  validatePartitionKey, weeklyPartitions,
+  type BackfillPolicy, type PartitionMapping, type PartitionsDefinition,
+} from './partitions';
+export { partitionStatusRanges, summarizePartitionStatus } from './partitions/status';
+export type { BackfillPartitions, BackfillRunPolicy } from './backfill-types';
