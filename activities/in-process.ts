@@ -3,10 +3,12 @@ import type { AssetDefinition } from '../definitions/asset';
 import type { Metadata } from '../definitions/metadata';
 import { codeLocation, isCodeLocation, type CodeLocationDefinition } from '../definitions/code-location';
 import { CairnErrors } from '../definitions/errors';
-import { downstreamSteps, planRun } from '../definitions/plan';
+import { downstreamSteps, graphFromSnapshots, planRun } from '../definitions/plan';
 import { locationSnapshot } from '../definitions/to-snapshot';
 import { validateLocation } from '../definitions/validate';
 import { executeStep, StepError } from './execute-step';
+import { checkRunPartition } from '../definitions/backfill-plan';
+import { resolveStepPartitions } from '../definitions/partitions/inputs';
 import type { IOManager } from './io-manager';
 import { locationIOManager } from './location-io';
 import type { RunSummary, StepReport } from './types';
@@ -20,6 +22,9 @@ export interface InProcessOptions {
   /** Where values go: an IO manager, else DuckDB tables (in memory unless `warehousePath` is given). */
   io?: IOManager;
   warehousePath?: string;
+  /** Run the (partitioned) assets for this partition key; dynamic keys for `dynamicPartitions` by name. */
+  partition?: string;
+  dynamicKeys?: Record<string, string[]>;
 }
 
 export interface InProcessResult extends RunSummary {
@@ -37,8 +42,13 @@ export async function materializeInProcess(assets: readonly AssetDefinition<any>
   const location = isCodeLocation(assets) ? codeLocation({ name: assets.name, assets: assets.assets, resources: { ...assets.resources, ...(opts.resources ?? {}) } }) : codeLocation({ name: 'in-process', assets, resources: opts.resources ?? {} });
   const problems = validateLocation(location, 'materializeInProcess');
   if (problems.length > 0) throw new CairnErrors(problems);
-  const plan = planRun([locationSnapshot(location)], opts.selection ?? '*');
+  const snapshot = locationSnapshot(location);
+  const plan = planRun([snapshot], opts.selection ?? '*');
   const byKey = new Map(location.assets.map((a) => [a.key, a]));
+  const now = new Date();
+  const graph = graphFromSnapshots([snapshot]);
+  checkRunPartition(plan.steps.map((s) => graph.node(s.key)), opts.partition, { now, ...(opts.dynamicKeys ? { dynamicKeys: opts.dynamicKeys } : {}) });
+  const upstreamDefs = new Map(location.assets.map((a) => [a.key, a.partitions]));
 
   const { io, owned } = opts.io ? { io: opts.io, owned: undefined } : locationIOManager(location, opts.warehousePath ?? ':memory:');
   const runId = `in-process-${randomUUID()}`;
@@ -50,7 +60,8 @@ export async function materializeInProcess(assets: readonly AssetDefinition<any>
       done.add(i);
       const a = byKey.get(step.key) as AssetDefinition<any>;
       try {
-        const result = await executeStep(a, { runId, attempt: 1, config: opts.config?.[step.key], resources: location.resources as Record<string, unknown>, io, signal: new AbortController().signal, heartbeat: () => undefined });
+        const partitions = opts.partition === undefined ? undefined : resolveStepPartitions(a, { keys: [opts.partition], range: false }, upstreamDefs, { now, ...(opts.dynamicKeys ? { dynamicKeys: opts.dynamicKeys } : {}) });
+        const result = await executeStep(a, { ...(partitions ? { partitions } : {}), runId, attempt: 1, config: opts.config?.[step.key], resources: location.resources as Record<string, unknown>, io, signal: new AbortController().signal, heartbeat: () => undefined });
         reports[i] = { key: step.key, status: 'materialized', metadata: result.metadata };
       } catch (err) {
         const message = err instanceof StepError ? err.message : String(err);

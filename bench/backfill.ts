@@ -53,7 +53,7 @@ const sec = (ms: number): string => (ms / 1000).toFixed(2);
 
 // ------------------------------------------------------------------------------------------- planning
 
-interface PlanningFigures { ms: number; runs: number[]; units: number; assetPartitions: number; groups: number; days: number; assets: number }
+interface PlanningFigures { ms: number; runs: number[]; targetsMs: number; planMs: number; units: number; assetPartitions: number; groups: number; days: number; assets: number }
 
 function planningBench(): PlanningFigures {
   const ASSETS = 35;
@@ -67,12 +67,19 @@ function planningBench(): PlanningFigures {
   const location = codeLocation({ name: 'plan', assets: Array.from({ length: ASSETS }, (_, i) => asset({ key: key(i), deps: deps(i).map(key), partitions: daily, materialize: () => undefined })) });
   const snapshots = [locationSnapshot(location)];
   const options = { now: new Date('2025-01-01T00:00:00Z') };
+  const split = { targets: [] as number[], plan: [] as number[] };
   const once = () => {
+    const t = performance.now();
     const { nodes } = backfillAssets(snapshots, '*');
     const targets = resolveBackfillTargets(nodes, { range: [from, to] }, options);
-    return planBackfill(snapshots, '*', targets, 'perPartition', options);
+    const t1 = performance.now();
+    const plan = planBackfill(snapshots, '*', targets, 'perPartition', options);
+    split.targets.push(t1 - t);
+    split.plan.push(performance.now() - t1);
+    return plan;
   };
   const warm = once();
+  split.targets.length = split.plan.length = 0;
   const runs: number[] = [];
   for (let i = 0; i < 5; i++) {
     const t = performance.now();
@@ -81,7 +88,7 @@ function planningBench(): PlanningFigures {
     if (plan.units.length !== warm.units.length) throw new Error('planning is not deterministic');
   }
   if (warm.units.length !== 2_000 || warm.assetPartitions !== 2_000 * ASSETS) throw new Error(`unexpected plan: ${warm.units.length} units, ${warm.assetPartitions} asset-partitions`);
-  return { ms: median(runs), runs, units: warm.units.length, assetPartitions: warm.assetPartitions, groups: warm.groups.length, days: 2_000, assets: ASSETS };
+  return { ms: median(runs), runs, targetsMs: median(split.targets), planMs: median(split.plan), units: warm.units.length, assetPartitions: warm.assetPartitions, groups: warm.groups.length, days: 2_000, assets: ASSETS };
 }
 
 // ------------------------------------------------------------------------------------------- profiling
@@ -253,6 +260,7 @@ export async function backfill(): Promise<void> {
     `planning: ${planning.assets} daily assets (a tree of deps) x ${planning.days} days: ${planning.units} units (child runs), ${planning.assetPartitions} asset-partitions, ${planning.groups} group(s): ` +
       `${planning.ms.toFixed(0)} ms median of 5 after a warm-up (${planning.ms < PLAN_TARGET_MS ? 'under' : 'OVER'} the ${PLAN_TARGET_MS} ms target; runs ${planning.runs.map((r) => r.toFixed(0)).join(', ')} ms)`,
   );
+  console.log(`  of which backfillAssets + resolveBackfillTargets ${planning.targetsMs.toFixed(0)} ms, planBackfill ${planning.planMs.toFixed(0)} ms (medians)`);
 
   process.env.CAIRN_TEMPORAL_LOG_LEVEL ??= 'ERROR';
   ensureRuntime();
@@ -383,7 +391,7 @@ export async function backfill(): Promise<void> {
     const figures = {
       partitions: PARTITIONS,
       concurrency: CONCURRENCY,
-      planning: { assets: planning.assets, days: planning.days, units: planning.units, assetPartitions: planning.assetPartitions, ms: Number(planning.ms.toFixed(1)), targetMs: PLAN_TARGET_MS },
+      planning: { assets: planning.assets, days: planning.days, units: planning.units, assetPartitions: planning.assetPartitions, ms: Number(planning.ms.toFixed(1)), resolveTargetsMs: Number(planning.targetsMs.toFixed(1)), planBackfillMs: Number(planning.planMs.toFixed(1)), targetMs: PLAN_TARGET_MS },
       cairn: { totalS: Number(c.totalS.toFixed(2)), runsPerS: Number(c.runsPerS.toFixed(2)), firstChildS: Number(c.firstChildS.toFixed(2)), generations: c.generations, nodeCpuS: Number(c.nodeCpuS.toFixed(1)), serverCpuS: Number(c.serverCpuS.toFixed(1)), meanChildMs: Number((c.profile?.totalMs ?? NaN).toFixed(1)) },
       bare: { totalS: Number(b.totalS.toFixed(2)), runsPerS: Number(b.runsPerS.toFixed(2)), firstChildS: Number(b.firstChildS.toFixed(2)), generations: b.generations, nodeCpuS: Number(b.nodeCpuS.toFixed(1)), serverCpuS: Number(b.serverCpuS.toFixed(1)), meanChildMs: Number((b.profile?.totalMs ?? NaN).toFixed(1)) },
       ratioCairnOverBare: Number(ratio.toFixed(3)),
