@@ -455,14 +455,16 @@ export class SqliteCatalogStore implements CatalogStore {
       update(s.assetKey, { lastStep: s });
     }
     // Few runs are running at once: start from them, then look up each planned asset's materialization of that
-    // run by its unique event key (an index probe, however many events the run has written).
+    // run by its unique event key (an index probe, however many events the run has written). A partitioned run
+    // writes one event per key, all at once: probing for any one of its keys is enough.
     const planned = keys === undefined
       ? 'runs r CROSS JOIN run_assets l ON l.run_id = r.run_id'
       : 'runs r CROSS JOIN json_each(?1) k CROSS JOIN run_assets l ON l.run_id = r.run_id AND l.asset_key = k.value';
     for (const row of this.all(
       `SELECT l.asset_key, r.run_id FROM ${planned}
        WHERE r.status = 'running'
-         AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_key = 'materialization:' || r.run_id || ':' || l.asset_key || ':')
+         AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_key = 'materialization:' || r.run_id || ':' || l.asset_key || ':'
+           || coalesce((SELECT p.partition_key FROM run_partitions p WHERE p.run_id = r.run_id LIMIT 1), ''))
        ORDER BY r.started_at`,
       ...params,
     )) {

@@ -236,6 +236,17 @@ export function catalogConformance(name: string, open: () => Promise<CatalogStor
       });
     });
 
+    test('an asset of a running partitioned run is in progress until the run materializes its partitions', async () => {
+      const p = uid();
+      const x = `${p}/x`;
+      await withStore(async (s) => {
+        await s.recordRunStarted({ ...run(`${p}-r`), assetKeys: [x], partitionKeys: ['2024-01-01', '2024-01-02'] });
+        assert.equal((await s.assetStatuses([x])).get(x)?.inProgressRunId, `${p}-r`);
+        for (const partition of ['2024-01-01', '2024-01-02']) await s.recordAssetEvent(materialization({ runId: `${p}-r`, assetKey: x, partition }));
+        assert.equal((await s.assetStatuses([x])).get(x)?.inProgressRunId, undefined);
+      });
+    });
+
     test('pruning deletes old events and logs but keeps each asset\'s latest event of each type and partition', async () => {
       const p = uid();
       const [x, y] = [`${p}/x`, `${p}/y`];

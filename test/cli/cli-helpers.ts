@@ -1,5 +1,8 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort, temporalAnswers } from '../../workers/dev-server';
 import { CAIRN_HOME } from '../../workers/settings';
 
 export const CAIRN_BIN = resolve(CAIRN_HOME, 'bin/cairn.js');
@@ -44,4 +47,27 @@ export function startCairn(args: string[], readyText: string, opts: { cwd?: stri
       reject(new Error(`'cairn ${args.join(' ')}' exited with ${code} before it was ready; output:\n${out}`));
     });
   });
+}
+
+/**
+ * `cairn dev` for a workspace on free ports with its own state folder, for integration tests. `stop` ends it
+ * with SIGINT, checks that the dev server it started is gone and removes the state folder.
+ */
+export async function startDev(workspaceArgs: string[], prefix: string): Promise<{ env: NodeJS.ProcessEnv; stop(): Promise<void> }> {
+  const stateDir = mkdtempSync(join(tmpdir(), prefix));
+  const env: NodeJS.ProcessEnv = { TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, CAIRN_UI_PORT: String(await freePort()), CAIRN_STATE_DIR: stateDir };
+  const { child } = await startCairn([...workspaceArgs, 'dev'], 'ready.', { env, timeoutMs: 180_000 });
+  return {
+    env,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGINT');
+        await exited;
+      }
+      const stillUp = await temporalAnswers(env.TEMPORAL_ADDRESS as string);
+      rmSync(stateDir, { recursive: true, force: true });
+      if (stillUp) throw new Error('cairn dev did not stop the dev server it started');
+    },
+  };
 }

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { asset } from '../../definitions/asset';
 import { codeLocation } from '../../definitions/code-location';
 import { NonRetryableError } from '../../definitions/errors';
-import { dailyPartitions, timeWindowMapping } from '../../definitions/partitions';
+import { dailyPartitions, singleRun, timeWindowMapping } from '../../definitions/partitions';
 import type { TableInput } from '../../activities/duckdb';
 import { sleep, startHarness, type Harness } from './harness';
 
@@ -59,6 +59,7 @@ const chain = codeLocation({
   ],
 });
 
+const rangeContexts: { key?: string; keys: string[]; range: { start: string; end: string }; start: string; end: string }[] = [];
 let slowStarted = 0;
 const slow = codeLocation({
   name: 'slow',
@@ -96,6 +97,16 @@ const independent = codeLocation({
     }),
     asset({ key: 'ind/b', partitions: daily, deps: ['ind/a'], retry: { maxAttempts: 1 }, materialize: ({ partition }) => [{ day: partition!.key }] }),
     asset({ key: 'noop/x', partitions: daily, retry: { maxAttempts: 1 }, materialize: () => undefined }),
+    asset({
+      key: 'range/days',
+      partitions: daily,
+      backfillPolicy: singleRun(),
+      retry: { maxAttempts: 1 },
+      materialize: ({ partition }) => {
+        rangeContexts.push({ key: partition!.key, keys: [...partition!.keys], range: { ...partition!.range }, start: partition!.start!.toISOString(), end: partition!.end!.toISOString() });
+        return partition!.keys.map((k) => ({ partition_key: k, n: 1 }));
+      },
+    }),
   ],
 });
 
@@ -206,6 +217,24 @@ describe('backfills on a real Temporal dev server', { timeout: 600_000 }, () => 
     assert.ok(children.some((r) => r.status === 'canceled'), `statuses: ${children.map((r) => r.status).join(',')}`);
     assert.ok(children.every((r) => r.status !== 'running'));
     assert.ok(summary.counts.canceled >= 30 - children.length);
+  });
+
+  test('an asset with backfillPolicy singleRun() gets one range run with partition.keys and .range', async () => {
+    const { backfillId } = await h.client.startBackfill({ selection: 'range/days', partitions: { range: ['2024-01-01', '2024-01-10'] } }, { backfillId: 'bf-range' });
+    const summary = await h.client.backfillResult(backfillId);
+    assert.equal(summary.status, 'succeeded');
+    assert.equal(summary.total, 1);
+    assert.deepEqual(rangeContexts, [{
+      key: undefined,
+      keys: ['2024-01-01', '2024-01-02', '2024-01-03', '2024-01-04', '2024-01-05', '2024-01-06', '2024-01-07', '2024-01-08', '2024-01-09', '2024-01-10'],
+      range: { start: '2024-01-01', end: '2024-01-10' },
+      start: '2024-01-01T00:00:00.000Z',
+      end: '2024-01-11T00:00:00.000Z',
+    }]);
+    assert.equal(await materializedCount('range/days'), 10);
+    const [child] = (await h.catalog.listRuns({ limit: 500 })).filter((r) => r.tags['cairn/backfill'] === backfillId);
+    assert.equal(child?.workflowId, 'bf-range/2024-01-01...2024-01-10');
+    assert.equal(child?.partition, '2024-01-01...2024-01-10');
   });
 
   test('bad input fails the backfill with a clear error before anything starts', async () => {

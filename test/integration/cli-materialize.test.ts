@@ -1,34 +1,21 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { freePort, temporalAnswers } from '../../workers/dev-server';
-import { cairn, FIXTURES, startCairn } from '../cli/cli-helpers';
+import { freePort } from '../../workers/dev-server';
+import { cairn, FIXTURES, startDev } from '../cli/cli-helpers';
 
 const ws = ['--workspace', resolve(FIXTURES, 'small/cairn.workspace.json')];
 
 describe('cairn dev + cairn materialize through the CLI', () => {
-  let dev: ChildProcess;
   let env: NodeJS.ProcessEnv;
-  let stateDir: string;
+  let stop: () => Promise<void>;
   let goodRunId = '';
   let failedRunId = '';
   before(async () => {
-    stateDir = mkdtempSync(join(tmpdir(), 'cairn-cli-'));
-    const port = await freePort();
-    env = { TEMPORAL_ADDRESS: `127.0.0.1:${port}`, CAIRN_UI_PORT: String(await freePort()), CAIRN_STATE_DIR: stateDir };
-    ({ child: dev } = await startCairn([...ws, 'dev'], 'ready.', { env, timeoutMs: 180_000 }));
+    ({ env, stop } = await startDev(ws, 'cairn-cli-'));
   });
   after(async () => {
-    if (dev && dev.exitCode === null) {
-      const exited = new Promise((r) => dev.once('exit', r));
-      dev.kill('SIGINT');
-      await exited;
-    }
-    assert.equal(await temporalAnswers(env.TEMPORAL_ADDRESS as string), false, 'cairn dev stops the dev server it started');
-    rmSync(stateDir, { recursive: true, force: true });
+    await stop?.();
   });
 
   test('--json prints the summary contract and exits 0 when the run succeeds', async () => {

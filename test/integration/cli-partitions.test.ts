@@ -1,36 +1,22 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { freePort, temporalAnswers } from '../../workers/dev-server';
-import { cairn, FIXTURES, startCairn } from '../cli/cli-helpers';
+import { cairn, FIXTURES, startDev } from '../cli/cli-helpers';
 import { TEMPORAL_BIN } from './harness';
 
 const ws = ['--workspace', resolve(FIXTURES, 'partitioned/cairn.workspace.json')];
 const run = promisify(execFile);
 
 describe('partitions and backfills through the cairn and temporal CLIs', () => {
-  let dev: ChildProcess;
   let env: NodeJS.ProcessEnv;
-  let stateDir: string;
+  let stop: () => Promise<void>;
   before(async () => {
-    stateDir = mkdtempSync(join(tmpdir(), 'cairn-cli-parts-'));
-    const port = await freePort();
-    env = { TEMPORAL_ADDRESS: `127.0.0.1:${port}`, CAIRN_UI_PORT: String(await freePort()), CAIRN_STATE_DIR: stateDir };
-    ({ child: dev } = await startCairn([...ws, 'dev'], 'ready.', { env, timeoutMs: 180_000 }));
+    ({ env, stop } = await startDev(ws, 'cairn-cli-parts-'));
   });
   after(async () => {
-    if (dev && dev.exitCode === null) {
-      const exited = new Promise((r) => dev.once('exit', r));
-      dev.kill('SIGINT');
-      await exited;
-    }
-    assert.equal(await temporalAnswers(env.TEMPORAL_ADDRESS as string), false);
-    rmSync(stateDir, { recursive: true, force: true });
+    await stop?.();
   });
 
   test('materialize --partition runs one partition; bad or missing keys exit 2 before anything starts', async () => {
