@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { CronExpressionParser } from 'cron-parser';
 import { DateTime } from 'luxon';
 import { CairnError, ErrorCodes } from '../../definitions/errors';
+import { firstTick, windowsFrom } from '../../definitions/partitions/time-windows';
 import {
   allPartitions,
   dailyPartitions,
@@ -50,6 +51,14 @@ function badKey(def: PartitionsDefinition, key: string, options: Parameters<type
 }
 
 const daily = dailyPartitions({ start: '2024-01-01' });
+
+function* takeWindows(def: Parameters<typeof windowsFrom>[0], n: number) {
+  let i = 0;
+  for (const w of windowsFrom(def, firstTick(def))) {
+    if (i++ >= n) return;
+    yield w;
+  }
+}
 
 describe('definitions are plain data', () => {
   test('shortcuts build JSON-serializable definitions with their cron and format', () => {
@@ -200,6 +209,23 @@ describe('daylight saving time', () => {
         expected.push(expected.at(-1)?.startsWith(base) ? base + t.toFormat('ZZ') : base);
       }
       assert.deepEqual(keysInRange(def, expected[0]!, expected.at(-1)!), expected, `${zone} ${day}`);
+    }
+  });
+  test('daily windows (luxon fast path) agree with cron-parser tick by tick across DST, also at hours the change skips or repeats', () => {
+    const cases: [string, string, number, number][] = [
+      ['America/New_York', '2024-03-01', 0, 0],
+      ['America/New_York', '2024-10-25', 2, 30],
+      ['America/New_York', '2024-03-05', 2, 30],
+      ['Europe/Berlin', '2024-03-25', 2, 15],
+      ['Europe/Berlin', '2024-10-20', 2, 30],
+      ['Australia/Lord_Howe', '2024-09-30', 2, 0],
+    ];
+    for (const [zone, day, hour, minute] of cases) {
+      const def = dailyPartitions({ start: day, timezone: zone, hourOffset: hour, minuteOffset: minute });
+      const it = CronExpressionParser.parse(`${minute} ${hour} * * *`, { currentDate: new Date(DateTime.fromISO(day, { zone }).toMillis() - 1), tz: zone });
+      const ticks = Array.from({ length: 20 }, () => it.next().getTime());
+      const windows = [...takeWindows(def, 20)];
+      assert.deepEqual(windows.map((w) => w.start), ticks, `${zone} ${day} ${hour}:${minute}`);
     }
   });
   test('hourly keys in a non-UTC zone are local wall times', () => {
