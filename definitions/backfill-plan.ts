@@ -80,16 +80,18 @@ export function resolveBackfillTargets(
   }
   const [from, to] = partitions.range;
   const nowMs = options.now.getTime();
-  // The span of the range in the first time definition that has both ends as keys.
+  // Assets usually share a few definitions: resolve the range once per definition.
+  const perDef = new Map<string, { keys?: string[]; error?: string }>();
   let span: { from: number; to: number } | undefined;
-  const own = new Map<string, string[]>();
-  const errors = new Map<string, string>();
   for (const n of partitioned) {
+    const id = stableStringify(n.partitions);
+    if (perDef.has(id)) continue;
     try {
       const keys = keysInRange(n.partitions!, from, to, { ...(options.dynamicKeys ? { dynamicKeys: options.dynamicKeys } : {}) });
       const existing = new Set(partitionKeys(n.partitions!, options));
-      own.set(n.key, keys.filter((k) => existing.has(k)));
+      perDef.set(id, { keys: keys.filter((k) => existing.has(k)) });
       const def = n.partitions!;
+      // The span of the range in the first time definition that has both ends as keys.
       if (def.kind === 'time' && !span) {
         const a = parseTimeKey(def, from) as { start: number };
         const b = parseTimeKey(def, to) as { start: number };
@@ -97,12 +99,19 @@ export function resolveBackfillTargets(
         span = { from: a.start, to: last!.end };
       }
     } catch (err) {
-      errors.set(n.key, (err as Error).message);
+      perDef.set(id, { error: (err as Error).message });
     }
   }
+  const spanned = new Map<string, string[]>();
   for (const n of partitioned) {
-    const keys = own.get(n.key) ?? (span && n.partitions!.kind === 'time' ? timeRangeKeys(n.partitions! as PartitionsDefinition & { kind: 'time' }, span.from, span.to, nowMs) : undefined);
-    if (keys === undefined) throw planError(`asset '${n.key}': range ${from}...${to}: ${errors.get(n.key) ?? `not a range of ${describePartitions(n.partitions!)}`}`, n.key);
+    const id = stableStringify(n.partitions);
+    const own = perDef.get(id)!;
+    let keys = own.keys;
+    if (keys === undefined && span && n.partitions!.kind === 'time') {
+      if (!spanned.has(id)) spanned.set(id, timeRangeKeys(n.partitions! as PartitionsDefinition & { kind: 'time' }, span.from, span.to, nowMs));
+      keys = spanned.get(id);
+    }
+    if (keys === undefined) throw planError(`asset '${n.key}': range ${from}...${to}: ${own.error ?? `not a range of ${describePartitions(n.partitions!)}`}`, n.key);
     if (keys.length > 0) targets.set(n.key, keys);
   }
   if (partitioned.length === 0) throw planError('none of the selected assets is partitioned');
