@@ -496,3 +496,28 @@ export function catalogConformance(name: string, open: () => Promise<CatalogStor
     });
   });
 }
+
+/** Data as schema-2 code wrote it (runs.partition, no partition keys), for the v2 -> v3 migration tests. */
+export async function writeSchema2Data(v2: CatalogStore): Promise<void> {
+  await v2.recordRunStarted({ runId: 'one', workflowId: 'wf', selection: '*', tags: {}, stepCount: 1, startedAt: '2024-01-01T00:00:00.000Z', assetKeys: ['a'], partition: '2024-01-01' });
+  await v2.recordRunStarted({ runId: 'range', workflowId: 'wf', selection: '*', tags: {}, stepCount: 1, startedAt: '2024-01-01T00:00:00.000Z', assetKeys: ['a'], partition: '2024-01-02...2024-01-03' });
+  await v2.recordStepResults([
+    { runId: 'one', assetKey: 'a', status: 'failed', error: 'boom', attempt: 1, at: '2024-01-01T00:00:05.000Z' },
+    { runId: 'range', assetKey: 'a', status: 'failed', error: 'boom', attempt: 1, at: '2024-01-01T00:00:05.000Z' },
+  ]);
+  await v2.recordRunFinished('one', 'failed', '2024-01-01T00:00:06.000Z');
+  await v2.recordRunFinished('range', 'failed', '2024-01-01T00:00:06.000Z');
+  await v2.recordAssetEvent({ eventKey: 'report:x', type: 'materialization', assetKey: 'a', partition: '2023-12-31', runId: null, attempt: 1, at: '2024-01-01T00:00:00.000Z', metadata: {}, source: 'report' });
+}
+
+/** What the schema-2 data of {@link writeSchema2Data} reads as after the migration to schema 3. */
+export async function assertSchema3Data(store: CatalogStore): Promise<void> {
+  assert.equal((await store.getRun('range'))?.partition, '2024-01-02...2024-01-03');
+  assert.equal(await store.countAssetEvents({ assetKey: 'a' }), 1);
+  assert.deepEqual(Object.fromEntries(await store.partitionStates('a')), {
+    '2023-12-31': { status: 'materialized', at: '2024-01-01T00:00:00.000Z' },
+    '2024-01-01': { status: 'failed', runId: 'one', at: '2024-01-01T00:00:05.000Z' },
+  });
+  assert.deepEqual(await store.addDynamicPartitions('customers', ['acme'], '2024-01-02T00:00:00.000Z'), { added: ['acme'] });
+  assert.deepEqual(await store.dynamicPartitionKeys('customers'), ['acme']);
+}

@@ -9,7 +9,7 @@ import { openCatalog, type StepResultRecord } from '../../activities/catalog';
 import { PostgresCatalogStore } from '../../activities/catalog/postgres-store';
 import { CairnError, ErrorCodes } from '../../definitions/errors';
 import { createDatabase, startPostgres, type PostgresServer } from '../support/postgres-server';
-import { catalogConformance } from './catalog-conformance';
+import { assertSchema3Data, catalogConformance, writeSchema2Data } from './catalog-conformance';
 
 // One private PostgreSQL cluster for the whole file; the conformance suite shares its default database, and the
 // PostgreSQL-specific tests that need a fresh catalog create their own database in it.
@@ -153,15 +153,7 @@ describe('PostgreSQL catalog', () => {
     // A schema-2 catalog with data: migrate, write through the store as schema-2 code did (runs.partition, no
     // partition keys), then take schema 3 away again.
     const v2 = await PostgresCatalogStore.open(url);
-    await v2.recordRunStarted({ runId: 'one', workflowId: 'wf', selection: '*', tags: {}, stepCount: 1, startedAt: '2024-01-01T00:00:00.000Z', assetKeys: ['a'], partition: '2024-01-01' });
-    await v2.recordRunStarted({ runId: 'range', workflowId: 'wf', selection: '*', tags: {}, stepCount: 1, startedAt: '2024-01-01T00:00:00.000Z', assetKeys: ['a'], partition: '2024-01-02...2024-01-03' });
-    await v2.recordStepResults([
-      { runId: 'one', assetKey: 'a', status: 'failed', error: 'boom', attempt: 1, at: '2024-01-01T00:00:05.000Z' },
-      { runId: 'range', assetKey: 'a', status: 'failed', error: 'boom', attempt: 1, at: '2024-01-01T00:00:05.000Z' },
-    ]);
-    await v2.recordRunFinished('one', 'failed', '2024-01-01T00:00:06.000Z');
-    await v2.recordRunFinished('range', 'failed', '2024-01-01T00:00:06.000Z');
-    await v2.recordAssetEvent({ eventKey: 'report:x', type: 'materialization', assetKey: 'a', partition: '2023-12-31', runId: null, attempt: 1, at: '2024-01-01T00:00:00.000Z', metadata: {}, source: 'report' });
+    await writeSchema2Data(v2);
     await v2.close();
     await query(url, 'DROP TABLE run_partitions; DROP TABLE dynamic_partitions; DELETE FROM schema_migrations WHERE version = 3');
     assert.deepEqual((await query<{ v: number }>(url, 'SELECT version AS v FROM schema_migrations ORDER BY version')).map((r) => r.v), [1, 2]);
@@ -169,14 +161,7 @@ describe('PostgreSQL catalog', () => {
     const store = await PostgresCatalogStore.open(url);
     try {
       assert.equal(await store.schemaVersion(), 3);
-      assert.equal((await store.getRun('range'))?.partition, '2024-01-02...2024-01-03');
-      assert.equal(await store.countAssetEvents({ assetKey: 'a' }), 1);
-      assert.deepEqual(Object.fromEntries(await store.partitionStates('a')), {
-        '2023-12-31': { status: 'materialized', at: '2024-01-01T00:00:00.000Z' },
-        '2024-01-01': { status: 'failed', runId: 'one', at: '2024-01-01T00:00:05.000Z' },
-      });
-      assert.deepEqual(await store.addDynamicPartitions('customers', ['acme'], '2024-01-02T00:00:00.000Z'), { added: ['acme'] });
-      assert.deepEqual(await store.dynamicPartitionKeys('customers'), ['acme']);
+      await assertSchema3Data(store);
     } finally {
       await store.close();
     }

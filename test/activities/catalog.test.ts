@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import Database from 'libsql';
 import { CATALOG_URL_ENV, SqliteCatalogStore, openCatalog } from '../../activities/catalog';
 import { CairnError, ErrorCodes } from '../../definitions/errors';
-import { catalogConformance } from './catalog-conformance';
+import { assertSchema3Data, catalogConformance, writeSchema2Data } from './catalog-conformance';
 
 const dir = mkdtempSync(join(tmpdir(), 'cairn-catalog-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -82,15 +82,7 @@ describe('openCatalog', () => {
     // A schema-2 catalog with data: migrate, write through the store as schema-2 code did (runs.partition, no
     // partition keys), then take schema 3 away again.
     const v2 = await SqliteCatalogStore.open(path);
-    await v2.recordRunStarted({ runId: 'one', workflowId: 'wf', selection: '*', tags: {}, stepCount: 1, startedAt: '2024-01-01T00:00:00.000Z', assetKeys: ['a'], partition: '2024-01-01' });
-    await v2.recordRunStarted({ runId: 'range', workflowId: 'wf', selection: '*', tags: {}, stepCount: 1, startedAt: '2024-01-01T00:00:00.000Z', assetKeys: ['a'], partition: '2024-01-02...2024-01-03' });
-    await v2.recordStepResults([
-      { runId: 'one', assetKey: 'a', status: 'failed', error: 'boom', attempt: 1, at: '2024-01-01T00:00:05.000Z' },
-      { runId: 'range', assetKey: 'a', status: 'failed', error: 'boom', attempt: 1, at: '2024-01-01T00:00:05.000Z' },
-    ]);
-    await v2.recordRunFinished('one', 'failed', '2024-01-01T00:00:06.000Z');
-    await v2.recordRunFinished('range', 'failed', '2024-01-01T00:00:06.000Z');
-    await v2.recordAssetEvent({ eventKey: 'report:x', type: 'materialization', assetKey: 'a', partition: '2023-12-31', runId: null, attempt: 1, at: '2024-01-01T00:00:00.000Z', metadata: {}, source: 'report' });
+    await writeSchema2Data(v2);
     await v2.close();
     const db = new Database(path);
     try {
@@ -104,14 +96,7 @@ describe('openCatalog', () => {
     const store = await SqliteCatalogStore.open(path);
     try {
       assert.equal(await store.schemaVersion(), 3);
-      assert.equal((await store.getRun('range'))?.partition, '2024-01-02...2024-01-03');
-      assert.equal(await store.countAssetEvents({ assetKey: 'a' }), 1);
-      assert.deepEqual(Object.fromEntries(await store.partitionStates('a')), {
-        '2023-12-31': { status: 'materialized', at: '2024-01-01T00:00:00.000Z' },
-        '2024-01-01': { status: 'failed', runId: 'one', at: '2024-01-01T00:00:05.000Z' },
-      });
-      assert.deepEqual(await store.addDynamicPartitions('customers', ['acme'], '2024-01-02T00:00:00.000Z'), { added: ['acme'] });
-      assert.deepEqual(await store.dynamicPartitionKeys('customers'), ['acme']);
+      await assertSchema3Data(store);
     } finally {
       await store.close();
     }
