@@ -1,15 +1,9 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import type { CatalogStore } from '../activities/catalog/catalog-store';
-import { CairnError, ErrorCodes } from '../definitions/errors';
+import type { PartitionStatusReport } from '../activities/partition-status';
+import { dynamicPartitionNames } from '../definitions/backfill-plan';
 import { closestWithin } from '../definitions/graph';
-import type { PartitionsDefinition } from '../definitions/partitions/definitions';
-import { describePartitions, partitionKeys } from '../definitions/partitions/keys';
-import {
-  PARTITION_RANGE_STATUSES, partitionStatusRanges, summarizePartitionStatus, type PartitionRangeStatus, type PartitionStatusCounts,
-  type PartitionStatusRange,
-} from '../definitions/partitions/status';
-import type { LocationSnapshot } from '../definitions/snapshot';
+import { PARTITION_RANGE_STATUSES, type PartitionRangeStatus, type PartitionStatusRange } from '../definitions/partitions/status';
 import { settingsOnly, withCatalog, type GlobalOptions } from './context';
 import { CliExit, Exit } from './errors';
 
@@ -34,20 +28,6 @@ function checkArgs(name: string, keys: readonly string[], shape: boolean): void 
   if (problems.length > 0) throw new CliExit(Exit.badInput, [...new Set(problems)].join('\n'));
 }
 
-/** Names of the dynamic partitions a definition reads (itself, or a multi's dynamic dimension). */
-function dynamicNames(def: PartitionsDefinition): string[] {
-  if (def.kind === 'dynamic') return [def.name];
-  if (def.kind === 'multi') return def.dimensions.flatMap((d) => (d.partitions.kind === 'dynamic' ? [d.partitions.name] : []));
-  return [];
-}
-
-/** Every dynamic partitions name that an asset of the published snapshots uses, sorted. */
-export function dynamicPartitionNames(snapshots: readonly LocationSnapshot[]): string[] {
-  const names = new Set<string>();
-  for (const s of snapshots) for (const a of s.assets) if (a.partitions) for (const n of dynamicNames(a.partitions)) names.add(n);
-  return [...names].sort();
-}
-
 /** `cairn partitions add|remove|list`: the keys of dynamic partitions, kept in the catalog. */
 export function registerPartitions(program: Command, globals: () => GlobalOptions): void {
   const partitions = program.command('partitions').description('manage the keys of dynamic partitions (stored in the catalog)');
@@ -59,7 +39,7 @@ export function registerPartitions(program: Command, globals: () => GlobalOption
     .action(async (name: string, keys: string[], opts: { json?: boolean }) => {
       checkArgs(name, keys, true);
       const result = await withCatalog(settingsOnly(globals()), async (catalog) => {
-        const known = dynamicPartitionNames(await catalog.getSnapshots());
+        const known = dynamicPartitionNames((await catalog.getSnapshots()).flatMap((sn) => sn.assets.map((x) => x.partitions))).sort();
         if (!known.includes(name)) {
           const close = closestWithin(name, known);
           const why = known.length === 0
@@ -112,46 +92,6 @@ export function registerPartitions(program: Command, globals: () => GlobalOption
       if (keys.length === 0) process.stderr.write(`dynamic partitions '${name}' has no keys\n`);
       for (const key of keys) process.stdout.write(`${key}\n`);
     });
-}
-
-/** What `cairn status --partitions <key>` reports. */
-export interface PartitionStatusReport {
-  asset: string;
-  /** The definition in one line ("daily partitions starting 2024-01-01 (UTC)"). */
-  partitions: string;
-  total: number;
-  counts: PartitionStatusCounts;
-  ranges: PartitionStatusRange[];
-  /** Partition keys with records that are no longer keys of the definition (a removed dynamic key, an old window). */
-  unlisted: number;
-}
-
-/**
- * The partition status of one asset of the published snapshots: every key of its definition at `now` (dynamic keys
- * from the catalog), folded into ranges of one status. Unknown assets fail with UNKNOWN_ASSET (and a did-you-mean),
- * unpartitioned ones with INVALID_ARGUMENT.
- */
-export async function partitionStatusReport(catalog: CatalogStore, assetKey: string, now: Date): Promise<PartitionStatusReport> {
-  const snapshots = await catalog.getSnapshots();
-  const asset = snapshots.flatMap((s) => s.assets).find((a) => a.key === assetKey);
-  if (!asset) {
-    if (snapshots.length === 0) {
-      throw new CairnError(ErrorCodes.UnknownAsset, `unknown asset '${assetKey}': no code location has published its definitions to the catalog yet (start the workers with \`cairn dev\`)`, assetKey);
-    }
-    const close = closestWithin(assetKey, snapshots.flatMap((s) => s.assets.map((a) => a.key)).sort());
-    throw new CairnError(ErrorCodes.UnknownAsset, `unknown asset '${assetKey}'${close ? `; did you mean '${close}'?` : ''}`, assetKey);
-  }
-  const def = asset.partitions;
-  if (!def) throw new CairnError(ErrorCodes.InvalidArgument, `asset '${assetKey}' is not partitioned`, assetKey);
-  const dynamicKeys: Record<string, string[]> = {};
-  for (const name of dynamicNames(def)) dynamicKeys[name] = await catalog.dynamicPartitionKeys(name);
-  const keys = partitionKeys(def, { now, dynamicKeys });
-  const states = await catalog.partitionStates(assetKey);
-  const ranges = partitionStatusRanges(keys, states);
-  const listed = new Set(keys);
-  let unlisted = 0;
-  for (const key of states.keys()) if (!listed.has(key)) unlisted++;
-  return { asset: assetKey, partitions: describePartitions(def), total: keys.length, counts: summarizePartitionStatus(ranges), ranges, unlisted };
 }
 
 const STATUS_COLOR: Record<PartitionRangeStatus, (s: string) => string> = {

@@ -4,7 +4,8 @@ import { assetStates, type AssetStateRow } from '../activities/asset-states';
 import { selectAssets } from '../definitions/selection';
 import type { AssetState } from '../definitions/staleness';
 import { loadValidWorkspace, settingsOnly, workspaceGraph, withCatalog, type GlobalOptions } from './context';
-import { partitionStatusReport, printPartitionStatus } from './partitions';
+import { partitionStatusReport } from '../activities/partition-status';
+import { printPartitionStatus } from './partitions';
 
 const STATE_COLOR: Record<AssetState, (s: string) => string> = {
   FRESH: pc.green, STALE: pc.yellow, MISSING: pc.dim, FAILED: pc.red, IN_PROGRESS: pc.cyan,

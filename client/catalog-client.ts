@@ -5,8 +5,16 @@ import { reportAssetEvent, type ReportInput, type ReportResult } from '../activi
 import { CairnError, ErrorCodes } from '../definitions/errors';
 import type { AssetGraph } from '../definitions/graph';
 import { graphFromSnapshots } from '../definitions/plan';
+import { partitionStatusReport, type PartitionStatusReport } from '../activities/partition-status';
 
-export type { AssetStateRow, ReportInput, ReportResult };
+export type { AssetStateRow, PartitionStatusReport, ReportInput, ReportResult };
+
+/** Rejects empty dynamic keys and keys with the separators '|' and ',' (reserved for multi keys and key lists). */
+function checkDynamicKeys(name: string, keys: readonly string[]): void {
+  if (typeof name !== 'string' || name === '') throw new CairnError(ErrorCodes.InvalidArgument, 'the dynamic partitions name must be a non-empty string');
+  const bad = keys.find((k) => typeof k !== 'string' || k === '' || /[|,]/.test(k));
+  if (bad !== undefined) throw new CairnError(ErrorCodes.InvalidPartition, `invalid dynamic partition key ${JSON.stringify(bad)} for '${name}': keys are non-empty and contain no '|' or ','`, name);
+}
 
 /**
  * The catalog from a script or service: report external events, read asset states, the run index and asset
@@ -59,6 +67,25 @@ export class CairnCatalog {
 
   history(assetKey: string, query?: AssetHistoryQuery): Promise<AssetHistoryPage> {
     return this.store.assetHistory(assetKey, query);
+  }
+
+  /** Every partition of a partitioned asset, folded into ranges of one status, as `cairn status --partitions` shows them. */
+  partitionStatus(assetKey: string, now: Date = new Date()): Promise<PartitionStatusReport> {
+    return partitionStatusReport(this.store, assetKey, now);
+  }
+
+  /** Adds keys to dynamic partitions `name` (a sensor's new customers, say); keys already there are left alone. */
+  async addDynamicPartitions(name: string, keys: readonly string[]): Promise<string[]> {
+    checkDynamicKeys(name, keys);
+    return (await this.store.addDynamicPartitions(name, keys, new Date().toISOString())).added;
+  }
+
+  async removeDynamicPartitions(name: string, keys: readonly string[]): Promise<string[]> {
+    return (await this.store.removeDynamicPartitions(name, keys)).removed;
+  }
+
+  dynamicPartitionKeys(name: string): Promise<string[]> {
+    return this.store.dynamicPartitionKeys(name);
   }
 
   close(): Promise<void> {

@@ -49,3 +49,37 @@ test('CairnCatalog reports events from a script with the same checks and effects
     await catalog.close();
   }
 });
+
+test('CairnCatalog manages dynamic partitions and reports partition status like the CLI', async () => {
+  const { dynamicPartitions, dailyPartitions } = await import('../../definitions/partitions');
+  const catalog = await CairnCatalog.open({ url: `sqlite:${join(dir, 'partitions.db')}` });
+  try {
+    const location = codeLocation({
+      name: 'parts',
+      assets: [
+        asset({ key: 'by_customer', partitions: dynamicPartitions('customers'), materialize: () => undefined }),
+        asset({ key: 'by_day', partitions: dailyPartitions({ start: '2024-01-01', end: '2024-01-06' }), materialize: () => undefined }),
+        asset({ key: 'plain', materialize: () => undefined }),
+      ],
+    });
+    await catalog.store.publishSnapshot(locationSnapshot(location), new Date().toISOString());
+    assert.deepEqual(await catalog.addDynamicPartitions('customers', ['acme', 'globex']), ['acme', 'globex']);
+    assert.deepEqual(await catalog.addDynamicPartitions('customers', ['globex', 'initech']), ['initech']);
+    await assert.rejects(catalog.addDynamicPartitions('customers', ['a|b']), (e: unknown) => e instanceof CairnError && /invalid dynamic partition key "a\|b"/.test(e.message));
+    assert.deepEqual(await catalog.removeDynamicPartitions('customers', ['globex', 'nope']), ['globex']);
+    assert.deepEqual(await catalog.dynamicPartitionKeys('customers'), ['acme', 'initech']);
+
+    await catalog.store.recordRunStarted({ runId: 'r1', workflowId: 'wf', selection: 'by_day', tags: {}, stepCount: 1, startedAt: '2024-02-01T00:00:00.000Z', assetKeys: ['by_day'], partitionKeys: ['2024-01-02'] });
+    const report = await catalog.partitionStatus('by_day', new Date('2024-03-01T00:00:00Z'));
+    assert.equal(report.total, 5);
+    assert.deepEqual(report.ranges.map((r) => [r.status, r.from, r.to]), [['missing', '2024-01-01', '2024-01-01'], ['in_progress', '2024-01-02', '2024-01-02'], ['missing', '2024-01-03', '2024-01-05']]);
+    await catalog.store.recordAssetEvent({ eventKey: 'materialization:r1:by_day:2024-01-02', type: 'materialization', assetKey: 'by_day', partition: '2024-01-02', runId: 'r1', attempt: 1, at: '2024-02-01T00:00:01.000Z', metadata: {}, source: 'run' });
+    await catalog.store.recordRunFinished('r1', 'succeeded', '2024-02-01T00:00:02.000Z');
+    assert.equal((await catalog.partitionStatus('by_day', new Date('2024-03-01T00:00:00Z'))).counts.materialized, 1);
+    assert.equal((await catalog.partitionStatus('by_customer')).total, 2);
+    await assert.rejects(catalog.partitionStatus('plain'), /asset 'plain' is not partitioned/);
+    await assert.rejects(catalog.partitionStatus('by_dya'), /did you mean 'by_day'/);
+  } finally {
+    await catalog.close();
+  }
+});
