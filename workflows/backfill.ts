@@ -228,7 +228,8 @@ export async function backfill(input: BackfillInput): Promise<BackfillSummary> {
           );
         })
         .catch((err: unknown) => {
-          finish(i, 'failed', err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError' ? `a run with id '${childId(i)}' already exists (an earlier execution of this backfill started it); see \`cairn runs\`` : childError(err));
+          if (wf.isCancellation(err)) finish(i, 'canceled', 'the backfill was canceled while the run was starting');
+          else finish(i, 'failed', err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError' ? `a run with id '${childId(i)}' already exists (an earlier execution of this backfill started it); see \`cairn runs\`` : childError(err));
         })
         .finally(() => {
           starting--;

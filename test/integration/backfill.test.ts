@@ -213,10 +213,21 @@ describe('backfills on a real Temporal dev server', { timeout: 600_000 }, () => 
     await sleep(3000);
     assert.equal(slowStarted, started, 'no step started after the cancellation');
     assert.equal(await materializedCount('slow/day'), done);
+    // The children that were running (or starting) were canceled; none is left running. A child canceled before it
+    // recorded its run has no run record, so ask Temporal.
+    const closed: string[] = [];
+    for (let d = 1; d <= 30; d++) {
+      const id = `${backfillId}/2024-01-${String(d).padStart(2, '0')}`;
+      const status = await h.client.client.workflow.getHandle(id).describe().then((x) => x.status.name, () => undefined);
+      if (status) closed.push(status);
+    }
+    assert.ok(closed.includes('CANCELLED'), `child statuses: ${closed.join(',')}`);
+    assert.ok(!closed.includes('RUNNING'), `child statuses: ${closed.join(',')}`);
     const children = (await h.catalog.listRuns({ limit: 500 })).filter((r) => r.tags['cairn/backfill'] === backfillId);
-    assert.ok(children.some((r) => r.status === 'canceled'), `statuses: ${children.map((r) => r.status).join(',')}`);
-    assert.ok(children.every((r) => r.status !== 'running'));
-    assert.ok(summary.counts.canceled >= 30 - children.length);
+    assert.ok(children.every((r) => r.status !== 'running'), `runs: ${children.map((r) => r.status).join(',')}`);
+    // A run canceled right after its step materialized counts as canceled, so succeeded may be below `done`.
+    assert.ok(summary.counts.succeeded <= done && summary.counts.succeeded >= 3, JSON.stringify(summary.counts));
+    assert.equal(summary.counts.succeeded + summary.counts.canceled, 30, JSON.stringify(summary.counts));
   });
 
   test('an asset with backfillPolicy singleRun() gets one range run with partition.keys and .range', async () => {
