@@ -6,7 +6,7 @@ import type { Metadata } from '../definitions/metadata';
 import { currentDataVersion, derivedDataVersion } from '../definitions/staleness';
 import type { PartitionsDefinition } from '../definitions/partitions/definitions';
 import { resolveStepPartitions, type StepPartitions } from '../definitions/partitions/inputs';
-import { dynamicPartitionNames } from '../definitions/backfill-plan';
+import { dynamicKeysFor } from './dynamic-keys';
 import { runEventKey, type CatalogStore, type LogLine } from './catalog/catalog-store';
 import { executeStep, StepError } from './execute-step';
 import type { IOManager } from './io-manager';
@@ -69,8 +69,7 @@ async function stepPartitions(deps: LocationActivityDeps, byKey: ReadonlyMap<str
     snapshots ??= new Map((await deps.catalog.getSnapshots()).flatMap((s) => s.assets.map((n) => [n.key, n.partitions] as const)));
     upstreamDefs.set(spec.key, snapshots.get(spec.key));
   }
-  const names = dynamicPartitionNames([a.partitions, ...upstreamDefs.values()]);
-  const dynamicKeys = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await deps.catalog.dynamicPartitionKeys(n)] as const)));
+  const dynamicKeys = await dynamicKeysFor(deps.catalog, [a.partitions, ...upstreamDefs.values()]);
   return resolveStepPartitions(a, input.partition && { keys: input.partition.keys, range: input.partition.range ?? false }, upstreamDefs, { now: new Date(), dynamicKeys });
 }
 

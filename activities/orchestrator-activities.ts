@@ -1,20 +1,19 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { CairnError, ErrorCodes } from '../definitions/errors';
 import { graphFromSnapshots, planRun } from '../definitions/plan';
-import { backfillAssets, checkRunPartition, dynamicPartitionNames, planBackfill, resolveBackfillTargets, type BackfillPlan } from '../definitions/backfill-plan';
+import { backfillAssets, checkRunPartition, planBackfill, resolveBackfillTargets, type BackfillPlan } from '../definitions/backfill-plan';
 import type { PartitionKeysOptions } from '../definitions/partitions/keys';
 import { partitionKeys } from '../definitions/partitions/keys';
 import { quote } from '../definitions/selection/tokenize';
 import type { LocationSnapshot } from '../definitions/snapshot';
 import { assetStates } from './asset-states';
+import { dynamicKeysFor } from './dynamic-keys';
 import type { CatalogStore } from './catalog/catalog-store';
 import type { OrchestratorActivities, PlanBackfillInput, PlannedRun, PlanRunInput } from './types';
 
 /** `now` and the current keys of every dynamic partitions definition the snapshots use. */
 async function partitionOptions(catalog: CatalogStore, snapshots: readonly LocationSnapshot[]): Promise<PartitionKeysOptions> {
-  const names = dynamicPartitionNames(snapshots.flatMap((s) => s.assets.map((a) => a.partitions)));
-  const dynamicKeys = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await catalog.dynamicPartitionKeys(n)] as const)));
-  return { now: new Date(), dynamicKeys };
+  return { now: new Date(), dynamicKeys: await dynamicKeysFor(catalog, snapshots.flatMap((s) => s.assets.map((a) => a.partitions))) };
 }
 
 /**

@@ -1,9 +1,9 @@
-import { dynamicPartitionNames } from '../definitions/backfill-plan';
 import { CairnError, ErrorCodes } from '../definitions/errors';
 import { closestWithin } from '../definitions/graph';
 import { describePartitions, partitionKeys } from '../definitions/partitions/keys';
 import { partitionStatusRanges, summarizePartitionStatus, type PartitionStatusCounts, type PartitionStatusRange } from '../definitions/partitions/status';
 import type { CatalogStore } from './catalog/catalog-store';
+import { dynamicKeysFor } from './dynamic-keys';
 
 /** What `cairn status --partitions <key>` and `CairnCatalog.partitionStatus` report. */
 export interface PartitionStatusReport {
@@ -34,8 +34,7 @@ export async function partitionStatusReport(catalog: CatalogStore, assetKey: str
   }
   const def = asset.partitions;
   if (!def) throw new CairnError(ErrorCodes.InvalidArgument, `asset '${assetKey}' is not partitioned`, assetKey);
-  const dynamicKeys: Record<string, string[]> = {};
-  for (const name of dynamicPartitionNames([def])) dynamicKeys[name] = await catalog.dynamicPartitionKeys(name);
+  const dynamicKeys = await dynamicKeysFor(catalog, [def]);
   const keys = partitionKeys(def, { now, dynamicKeys });
   const states = await catalog.partitionStates(assetKey);
   const ranges = partitionStatusRanges(keys, states);

@@ -3,6 +3,7 @@ import type { OrchestratorActivities } from '../activities/types';
 import { unitLabel, type BackfillPartitions, type BackfillPlan, type BackfillRunPolicy } from '../definitions/backfill-types';
 import { SEARCH_ATTRIBUTES } from '../definitions/search-attributes';
 import { materializeAssets, type MaterializeAssetsInput } from './materialize-assets';
+import { failureMessage, failureType } from './failures';
 import { backfillProgressQuery, unitFinishedSignal, type BackfillProgress, type UnitStatus } from './messages';
 
 export interface BackfillInput {
@@ -106,11 +107,7 @@ export async function backfill(input: BackfillInput): Promise<BackfillSummary> {
     for (const s of status) c[s]++;
     return c;
   };
-  const listed = (which: 'failed' | 'skipped') => {
-    const out: { label: string; error: string }[] = [];
-    for (let i = 0; i < status.length && out.length < LISTED; i++) if (status[i] === which) out.push({ label: unitLabel(plan!.units[i]!), error: errors.get(i) ?? '' });
-    return out;
-  };
+  const listed = (which: 'failed' | 'skipped') => listUnits(plan, status, errors, which);
   wf.setHandler(backfillProgressQuery, () => ({
     backfillId,
     selection: plan?.selection ?? input.selection,
@@ -154,13 +151,6 @@ export async function backfill(input: BackfillInput): Promise<BackfillSummary> {
   /** Indexes the plan; registers the report handler only then, so buffered reports find the indexes ready. */
   const setup = (p: BackfillPlan): void => {
     p.units.forEach((u, i) => (u.deps ?? []).forEach((d) => (dependents[d] ??= []).push(i)));
-    // A unit whose dep did not succeed in an earlier generation is skipped (normally done already).
-    p.units.forEach((u, i) => {
-      if (status[i] === 'pending' && (u.deps ?? []).some((d) => status[d] === 'failed' || status[d] === 'skipped' || status[d] === 'canceled')) {
-        status[i] = 'skipped';
-        errors.set(i, 'an upstream run did not succeed');
-      }
-    });
     remaining = p.units.map((u) => (u.deps ?? []).filter((d) => status[d] !== 'succeeded').length);
     status.forEach((st, i) => {
       if (st === 'pending' && remaining[i] === 0) readyQueue.push(i);
@@ -178,8 +168,7 @@ export async function backfill(input: BackfillInput): Promise<BackfillSummary> {
       try {
         planned = await orchestrator.planBackfill({ selection: input.selection, partitions: input.partitions, policy: input.policy ?? 'perPartition' });
       } catch (err) {
-        const cause = err instanceof wf.ActivityFailure && err.cause ? err.cause : err;
-        throw wf.ApplicationFailure.nonRetryable(cause instanceof Error ? cause.message : String(cause), cause instanceof wf.ApplicationFailure ? (cause.type ?? 'PLAN_FAILED') : 'PLAN_FAILED');
+        throw wf.ApplicationFailure.nonRetryable(failureMessage(err), failureType(err) ?? 'PLAN_FAILED');
       }
       plan = planned.plan;
       searchAttributes = planned.searchAttributes;
@@ -224,12 +213,12 @@ export async function backfill(input: BackfillInput): Promise<BackfillSummary> {
           // The signal is the report; the result also catches a child that ends without one (terminated).
           handle.result().then(
             () => finish(i, 'succeeded'),
-            (err: unknown) => finish(i, wf.isCancellation(err) ? 'canceled' : 'failed', childError(err)),
+            (err: unknown) => finish(i, wf.isCancellation(err) ? 'canceled' : 'failed', failureMessage(err)),
           );
         })
         .catch((err: unknown) => {
           if (wf.isCancellation(err)) finish(i, 'canceled', 'the backfill was canceled while the run was starting');
-          else finish(i, 'failed', err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError' ? `a run with id '${childId(i)}' already exists (an earlier execution of this backfill started it); see \`cairn runs\`` : childError(err));
+          else finish(i, 'failed', err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError' ? `a run with id '${childId(i)}' already exists (an earlier execution of this backfill started it); see \`cairn runs\`` : failureMessage(err));
         })
         .finally(() => {
           starting--;
@@ -292,18 +281,15 @@ export async function backfill(input: BackfillInput): Promise<BackfillSummary> {
   }
 }
 
-function childError(err: unknown): string {
-  let e: unknown = err;
-  while ((e instanceof wf.ChildWorkflowFailure || e instanceof wf.ActivityFailure) && e.cause) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
+/** The first {@link LISTED} units in state `which`, with their error (or skip reason). */
+function listUnits(plan: BackfillPlan | undefined, status: readonly UnitStatus[], errors: ReadonlyMap<number, string>, which: UnitStatus): { label: string; error: string }[] {
+  const out: { label: string; error: string }[] = [];
+  for (let i = 0; i < status.length && out.length < LISTED; i++) if (status[i] === which) out.push({ label: unitLabel(plan!.units[i]!), error: errors.get(i) ?? '' });
+  return out;
 }
 
 function summarize(backfillId: string, status: UnitStatus[], errors: Map<number, string>, plan: BackfillPlan, counts: Record<UnitStatus, number>): BackfillSummary {
-  const pick = (which: UnitStatus) => {
-    const out: { label: string; error: string }[] = [];
-    for (let i = 0; i < status.length && out.length < LISTED; i++) if (status[i] === which) out.push({ label: unitLabel(plan.units[i]!), error: errors.get(i) ?? '' });
-    return out;
-  };
+  const pick = (which: UnitStatus) => listUnits(plan, status, errors, which);
   return {
     backfillId,
     status: counts.failed > 0 || counts.skipped > 0 ? 'failed' : counts.canceled > 0 ? 'canceled' : 'succeeded',

@@ -2,6 +2,7 @@ import * as wf from '@temporalio/workflow';
 import type { LocationActivities, OrchestratorActivities, PlannedRun, ReexecuteRequest, RunPartition, RunSummary, StepReport } from '../activities/types';
 import { SEARCH_ATTRIBUTES } from '../definitions/search-attributes';
 import { partitionLabel, planChildren, type PlanStep, type RunPlan } from '../definitions/plan-types';
+import { failureMessage, failureType } from './failures';
 import { runStatusQuery, unitFinishedSignal, type LiveStepStatus, type RunStatusView, type UnitFinished } from './messages';
 
 export interface MaterializeAssetsInput {
@@ -77,18 +78,6 @@ function stepActivity(step: PlanStep): LocationActivities['materializeStep'] {
       nonRetryableErrorTypes: ['INVALID_CONFIG', 'NonRetryableError', 'MISSING_RESOURCE', 'UNKNOWN_ASSET'],
     },
   }).materializeStep;
-}
-
-function failureMessage(err: unknown): string {
-  let e: unknown = err;
-  while (e instanceof wf.ActivityFailure && e.cause) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
-}
-
-function failureType(err: unknown): string | undefined {
-  let e: unknown = err;
-  while (e instanceof wf.ActivityFailure && e.cause) e = e.cause;
-  return e instanceof wf.ApplicationFailure ? e.type ?? undefined : undefined;
 }
 
 function checkInput(input: MaterializeAssetsInput): void {
