@@ -160,6 +160,8 @@ export async function backfill(input: BackfillInput): Promise<BackfillSummary> {
   };
   if (plan) setup(plan);
 
+  /** Units this generation started: one canceled while starting may have started on the server all the same. */
+  const launched = new Set<number>();
   const childId = (i: number) => `${backfillId}/${unitLabel(plan!.units[i]!)}`;
   let starting = 0;
   try {
@@ -189,6 +191,7 @@ export async function backfill(input: BackfillInput): Promise<BackfillSummary> {
       const u = p.units[i]!;
       const group = p.groups[u.group]!;
       status[i] = 'running';
+      launched.add(i);
       starting++;
       const args: MaterializeAssetsInput = {
         selection: group.plan.selection,
@@ -269,8 +272,8 @@ export async function backfill(input: BackfillInput): Promise<BackfillSummary> {
       await wf.CancellationScope.nonCancellable(async () => {
         await wf.condition(() => starting === 0, '1 minute');
         status = status.map((s) => (s === 'pending' ? 'canceled' : s));
-        const running = status.flatMap((s, i) => (s === 'running' ? [i] : []));
-        await Promise.all(running.map((i) => wf.getExternalWorkflowHandle(childId(i)).cancel().catch(() => undefined)));
+        const toCancel = status.flatMap((s, i) => (s === 'running' || (s === 'canceled' && launched.has(i)) ? [i] : []));
+        await Promise.all(toCancel.map((i) => wf.getExternalWorkflowHandle(childId(i)).cancel().catch(() => undefined)));
         // Wait for the children to report that they stopped (they record their runs as canceled first).
         await wf.condition(() => !status.includes('running'), '2 minutes');
         status = status.map((s) => (s === 'running' ? 'canceled' : s));

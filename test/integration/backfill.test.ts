@@ -61,6 +61,8 @@ const chain = codeLocation({
 
 const rangeContexts: { key?: string; keys: string[]; range: { start: string; end: string }; start: string; end: string }[] = [];
 let slowStarted = 0;
+/** Partitions of slow/day whose step is running now. */
+const slowInFlight = new Set<string>();
 const slow = codeLocation({
   name: 'slow',
   assets: [
@@ -70,13 +72,18 @@ const slow = codeLocation({
       retry: { maxAttempts: 1 },
       async materialize({ partition, signal }) {
         slowStarted++;
-        await new Promise<void>((resolve, reject) => {
-          const t = setTimeout(resolve, 1500);
-          signal.addEventListener('abort', () => {
-            clearTimeout(t);
-            reject(new Error('aborted'));
+        slowInFlight.add(partition!.key!);
+        try {
+          await new Promise<void>((resolve, reject) => {
+            const t = setTimeout(resolve, 3000);
+            signal.addEventListener('abort', () => {
+              clearTimeout(t);
+              reject(new Error('aborted'));
+            });
           });
-        });
+        } finally {
+          slowInFlight.delete(partition!.key!);
+        }
         return [{ day: partition!.key }];
       },
     }),
@@ -203,7 +210,9 @@ describe('backfills on a real Temporal dev server', { timeout: 600_000 }, () => 
     slowStarted = 0;
     const { backfillId } = await h.client.startBackfill({ selection: 'slow/day', partitions: { range: ['2024-01-01', '2024-01-30'] }, maxConcurrency: 2 }, { backfillId: 'bf-cancel' });
     const deadline = Date.now() + 60_000;
-    while ((await materializedCount('slow/day')) < 3 && Date.now() < deadline) await sleep(200);
+    // Cancel while a step is running (between two launches nothing would be running to cancel).
+    while (((await materializedCount('slow/day')) < 3 || slowInFlight.size === 0) && Date.now() < deadline) await sleep(100);
+    const runningAtCancel = [...slowInFlight];
     await h.client.cancelBackfill(backfillId);
     const summary = await h.client.backfillResult(backfillId);
     assert.equal(summary.status, 'canceled');
@@ -213,15 +222,16 @@ describe('backfills on a real Temporal dev server', { timeout: 600_000 }, () => 
     await sleep(3000);
     assert.equal(slowStarted, started, 'no step started after the cancellation');
     assert.equal(await materializedCount('slow/day'), done);
-    // The children that were running (or starting) were canceled; none is left running. A child canceled before it
-    // recorded its run has no run record, so ask Temporal.
+    // The children that were running were canceled; none is left running. A child canceled before it recorded its
+    // run has no run record, so ask Temporal.
+    const describe = (key: string) => h.client.client.workflow.getHandle(`${backfillId}/${key}`).describe().then((x) => x.status.name, () => undefined);
+    assert.ok(runningAtCancel.length > 0);
+    for (const key of runningAtCancel) assert.equal(await describe(key), 'CANCELLED', `the child for ${key}, running at the cancellation`);
     const closed: string[] = [];
     for (let d = 1; d <= 30; d++) {
-      const id = `${backfillId}/2024-01-${String(d).padStart(2, '0')}`;
-      const status = await h.client.client.workflow.getHandle(id).describe().then((x) => x.status.name, () => undefined);
+      const status = await describe(`2024-01-${String(d).padStart(2, '0')}`);
       if (status) closed.push(status);
     }
-    assert.ok(closed.includes('CANCELLED'), `child statuses: ${closed.join(',')}`);
     assert.ok(!closed.includes('RUNNING'), `child statuses: ${closed.join(',')}`);
     const children = (await h.catalog.listRuns({ limit: 500 })).filter((r) => r.tags['cairn/backfill'] === backfillId);
     assert.ok(children.every((r) => r.status !== 'running'), `runs: ${children.map((r) => r.status).join(',')}`);
