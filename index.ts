@@ -4,6 +4,7 @@
  * import { asset, codeLocation, duckdb } from 'cairn';
  */
 export * from './definitions/index';
+export { dbtAssets, defaultPartitionVars, type DbtAssetsOptions, type DbtNode } from './activities/dbt';
 export { duckdb, DuckDBResource, DuckDBIOManager, type TableInput } from './activities/duckdb';
 export { materializeInProcess, type InProcessOptions, type InProcessResult } from './activities/in-process';
 export type { IOManager } from './activities/io-manager';

@@ -9,6 +9,7 @@ import { resolveStepPartitions, type StepPartitions } from '../definitions/parti
 import { dynamicKeysFor } from './dynamic-keys';
 import { runEventKey, type CatalogStore, type LogLine } from './catalog/catalog-store';
 import { executeStep, StepError } from './execute-step';
+import { runMultiStep } from './multi-step';
 import type { IOManager } from './io-manager';
 import type { LocationActivities, StepInput, StepOutput } from './types';
 
@@ -39,7 +40,7 @@ function smallMetadata(metadata: Metadata): Metadata {
  * The data versions of `deps` as the catalog knows them now: what this step consumes. An upstream with no
  * known version (an external asset never reported) maps to null.
  */
-async function inputDataVersions(catalog: CatalogStore, deps: readonly string[]): Promise<Record<string, string | null>> {
+export async function inputDataVersions(catalog: CatalogStore, deps: readonly string[]): Promise<Record<string, string | null>> {
   if (deps.length === 0) return {};
   const statuses = await catalog.assetStatuses([...deps]);
   return Object.fromEntries(deps.map((d) => {
@@ -94,9 +95,16 @@ export function toStepFailure(assetKey: string, err: unknown): Error {
  */
 export function createLocationActivities(deps: LocationActivityDeps): LocationActivities {
   const byKey = new Map<string, AssetDefinition<any>>(deps.location.assets.map((a) => [a.key, a]));
+  const multis = new Map((deps.location.multiAssets ?? []).map((m) => [m.name, m]));
   return {
     async materializeStep(input: StepInput): Promise<StepOutput> {
       const ctx = Context.current();
+      const multiName = input.multi ?? byKey.get(input.assetKey)?.multiAsset;
+      if (multiName !== undefined) {
+        const m = multis.get(multiName);
+        if (!m) throw ApplicationFailure.nonRetryable(`'${multiName}' is not defined in code location '${deps.location.name}'; restart its worker so the published definitions match the code`, 'UNKNOWN_ASSET');
+        return runMultiStep(deps, m, input, ctx);
+      }
       const a = byKey.get(input.assetKey);
       if (!a) {
         throw ApplicationFailure.nonRetryable(`asset '${input.assetKey}' is not defined in code location '${deps.location.name}'; restart its worker so the published definitions match the code`, 'UNKNOWN_ASSET');

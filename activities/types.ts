@@ -17,6 +17,18 @@ export interface StepInput {
   tags?: Record<string, string>;
   /** For a partitioned run: the keys (one, or a range run's keys in order). */
   partition?: RunPartition;
+  /** A multi-asset step (one `dbt build`): its name and the assets to produce (`assetKey` is the first). */
+  multi?: string;
+  assetKeys?: string[];
+}
+
+/** What a multi-asset step reports per asset. */
+export interface AssetOutcome {
+  key: string;
+  status: StepOutcome;
+  error?: string;
+  /** Materialized, but a blocking check failed: its downstream in the run is skipped. */
+  failedCheck?: string;
 }
 
 /** The partitions a run materializes: one key, or a range run's keys in order (`range: true`). */
@@ -30,12 +42,16 @@ export interface StepOutput {
   /** Small metadata (row count, table); the full record is in the catalog. */
   metadata: Metadata;
   durationMs: number;
+  /** For a multi-asset step: the outcome of each asset. */
+  assets?: AssetOutcome[];
 }
 
 export interface StepReport {
   key: string;
   status: StepOutcome;
   error?: string;
+  /** Materialized, but this blocking check failed (`check 'not_null_x' failed`), so its downstream was skipped. */
+  failedCheck?: string;
   attempt?: number;
 }
 

@@ -163,6 +163,13 @@ export interface AssetDefinition<Config = unknown> {
   readonly config?: z.ZodType<Config>;
   readonly resources: readonly string[];
   readonly isExternal: boolean;
+  /** Set on the assets of a multi-asset (a dbt project): the step that produces them. */
+  readonly multiAsset?: string;
+  /**
+   * An external asset declared only because something reads it (a dbt source). A real definition of the same
+   * key, in any code location, replaces it.
+   */
+  readonly placeholder?: boolean;
   readonly materialize?: (ctx: MaterializeContext<Config>) => Promise<MaterializeResult> | MaterializeResult;
 }
 

@@ -13,7 +13,7 @@ import type { PartitionsDefinition } from './partitions/definitions';
 import { describePartitions, keysInRange, partitionKeys, validatePartitionKey, type PartitionKeysOptions } from './partitions/keys';
 import { defaultPartitionMapping, partitionMapper } from './partitions/mappings';
 import { firstTick, latestEnd, parseTimeKey, windowsFrom } from './partitions/time-windows';
-import { graphFromSnapshots, planRun } from './plan';
+import { graphFromSnapshots, groupMultiAssetSteps, planRun } from './plan';
 import type { RunPlan } from './plan-types';
 import type { LocationSnapshot } from './snapshot';
 
@@ -139,7 +139,7 @@ function subPlan(plan: RunPlan, keep: ReadonlySet<string>): RunPlan {
     return [...out].sort((a, b) => a - b);
   };
   const steps = plan.steps.flatMap((s, i) => (index.has(i) ? [{ ...s, deps: nearest(i) }] : []));
-  return { selection: plan.selection, steps, external: [] };
+  return groupMultiAssetSteps({ selection: plan.selection, steps, external: [] });
 }
 
 /**

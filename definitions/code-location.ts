@@ -1,5 +1,6 @@
 import type { AssetDefinition } from './asset';
 import { CairnError, ErrorCodes } from './errors';
+import { isMultiAsset, type MultiAssetDefinition } from './multi-asset';
 
 /**
  * A code location: a module of definitions deployed as its own worker on its own task queue
@@ -9,13 +10,17 @@ import { CairnError, ErrorCodes } from './errors';
 export interface CodeLocationDefinition {
   readonly kind: 'code-location';
   readonly name: string;
+  /** Every asset, including those of its multi-assets (placeholders replaced by real definitions dropped). */
   readonly assets: readonly AssetDefinition<any>[];
+  /** Steps that produce several assets at once (dbt projects). */
+  readonly multiAssets: readonly MultiAssetDefinition[];
   readonly resources: Readonly<Record<string, unknown>>;
 }
 
 export interface CodeLocationOptions {
   name: string;
-  assets: readonly AssetDefinition<any>[];
+  /** Assets, and multi-assets such as `dbtAssets({ project })`. */
+  assets: readonly (AssetDefinition<any> | MultiAssetDefinition)[];
   resources?: Readonly<Record<string, unknown>>;
 }
 
@@ -29,7 +34,29 @@ export function codeLocation(options: CodeLocationOptions): CodeLocationDefiniti
   if (typeof options !== 'object' || options === null) {
     throw new CairnError(ErrorCodes.InvalidDefinition, 'codeLocation() takes an options object: codeLocation({ name, assets, resources })');
   }
-  return { kind: 'code-location', name: options.name, assets: [...(options.assets ?? [])], resources: { ...(options.resources ?? {}) } };
+  const items = [...(options.assets ?? [])];
+  const multiAssets = items.filter(isMultiAsset);
+  const assets = dropShadowedPlaceholders(items.flatMap((a) => (isMultiAsset(a) ? a.assets : [a])));
+  return { kind: 'code-location', name: options.name, assets, multiAssets, resources: { ...(options.resources ?? {}) } };
+}
+
+/**
+ * Drops placeholders (external assets declared only because something reads them, such as dbt sources) whose
+ * key a real definition also declares, and repeated placeholders of one key.
+ */
+export function dropShadowedPlaceholders<T extends { readonly key: string; readonly placeholder?: boolean }>(nodes: readonly T[]): T[] {
+  const real = new Set(nodes.filter((n) => !isPlaceholder(n)).map((n) => n.key));
+  const seen = new Set<string>();
+  return nodes.filter((n) => {
+    if (!isPlaceholder(n)) return true;
+    if (real.has(n.key) || seen.has(n.key)) return false;
+    seen.add(n.key);
+    return true;
+  });
+}
+
+function isPlaceholder(n: { readonly placeholder?: boolean } | null | undefined): boolean {
+  return typeof n === 'object' && n !== null && n.placeholder === true;
 }
 
 export function isCodeLocation(value: unknown): value is CodeLocationDefinition {

@@ -12,6 +12,25 @@ export interface PlanStep {
   /** Indices (into `RunPlan.steps`) of the steps that must finish first. */
   deps: number[];
   retry: RetryPolicy;
+  /** The multi-asset (dbt project) that produces the asset. */
+  multi?: string;
+  /** Index into `RunPlan.groups`: the step runs as part of that group's single activity. */
+  group?: number;
+}
+
+/**
+ * Steps of one multi-asset that run as one activity (one `dbt build`). A multi-asset whose steps have a
+ * non-member between them (dbt model -> TypeScript asset -> dbt model) gets one group per stage.
+ */
+export interface PlanGroup {
+  /** The activity id: the multi-asset's name, with `#<stage>` from the second stage on. */
+  id: string;
+  multi: string;
+  location: string;
+  taskQueue: string;
+  /** Indices of the member steps, in plan order. */
+  steps: number[];
+  retry: RetryPolicy;
 }
 
 /** What a run executes, in a stable topological order. Round-trips through JSON (it is a workflow payload). */
@@ -20,6 +39,7 @@ export interface RunPlan {
   steps: PlanStep[];
   /** Selected assets that are external: tracked, never run. */
   external: string[];
+  groups?: PlanGroup[];
 }
 
 export function planChildren(plan: RunPlan): number[][] {

@@ -2,15 +2,26 @@ import { CairnError, CairnErrors, ErrorCodes } from './errors';
 import { AssetGraph, type GraphNode } from './graph';
 import { selectAssets } from './selection';
 import type { LocationSnapshot, RetryPolicy } from './snapshot';
-import { planChildren, type PlanStep, type RunPlan } from './plan-types';
+import { planChildren, type PlanGroup, type PlanStep, type RunPlan } from './plan-types';
 
-export { planChildren, type PlanStep, type RunPlan };
+export { planChildren, type PlanGroup, type PlanStep, type RunPlan };
 import { validateGraph } from './validate';
+import { dropShadowedPlaceholders } from './code-location';
 
 /** Builds one asset graph over the union of the published code-location snapshots. */
 export function graphFromSnapshots(snapshots: readonly LocationSnapshot[]): AssetGraph {
-  const nodes: GraphNode[] = snapshots.flatMap((s) => s.assets.map((a) => ({ ...a, codeLocation: s.name })));
+  const nodes: GraphNode[] = dropShadowedPlaceholders(snapshots.flatMap((s) => s.assets.map((a) => ({ ...a, codeLocation: s.name }))));
   return AssetGraph.fromNodes(nodes);
+}
+
+/**
+ * The snapshots with placeholder assets (dbt sources) dropped where another location defines the key for real,
+ * so one graph has one node per key.
+ */
+export function resolvedSnapshots(snapshots: readonly LocationSnapshot[]): LocationSnapshot[] {
+  const kept = new Set(dropShadowedPlaceholders(snapshots.flatMap((s) => s.assets.map((a) => ({ ...a, codeLocation: s.name })))));
+  const keep = new Set([...kept].map((a) => `${a.codeLocation}\u0000${a.key}`));
+  return snapshots.map((s) => ({ ...s, assets: s.assets.filter((a) => keep.has(`${s.name}\u0000${a.key}`)) }));
 }
 
 /**
@@ -19,7 +30,8 @@ export function graphFromSnapshots(snapshots: readonly LocationSnapshot[]): Asse
  * run still respects the order of the whole graph. `only` narrows the selection further (stale assets, the
  * failed steps of a re-executed run) without changing that order.
  */
-export function planRun(snapshots: readonly LocationSnapshot[], selection: string, opts: { only?: (key: string, graph: AssetGraph) => boolean } = {}): RunPlan {
+export function planRun(allSnapshots: readonly LocationSnapshot[], selection: string, opts: { only?: (key: string, graph: AssetGraph) => boolean } = {}): RunPlan {
+  const snapshots = resolvedSnapshots(allSnapshots);
   if (snapshots.length === 0) {
     throw new CairnError(ErrorCodes.NoSnapshots, 'no code location has published its definitions yet: start the workers (`cairn dev`) before materializing');
   }
@@ -39,17 +51,67 @@ export function planRun(snapshots: readonly LocationSnapshot[], selection: strin
   const external = selected.filter((k) => graph.node(k).isExternal);
   const index = new Map(runnable.map((k, i) => [k, i]));
 
+  const multis = new Map(snapshots.flatMap((s) => s.assets.filter((a) => a.multiAsset !== undefined).map((a) => [a.key, a.multiAsset as string] as const)));
   const steps: PlanStep[] = runnable.map((key) => {
     const node = graph.node(key);
+    const multi = multis.get(key);
     return {
       key,
       location: node.codeLocation,
       taskQueue: queues.get(node.codeLocation) ?? '',
       deps: nearestRunnableUpstream(graph, key, index),
       retry: retries.get(key) ?? { maxAttempts: 1, initialIntervalMs: 1000, backoffCoefficient: 2 },
+      ...(multi !== undefined ? { multi } : {}),
     };
   });
-  return { selection, steps, external };
+  return groupMultiAssetSteps({ selection, steps, external });
+}
+
+/**
+ * Groups the steps of each multi-asset into as few activities as the order allows. A member's stage is the
+ * highest stage among same-multi ancestors reached directly (same stage) or through a non-member (one more),
+ * so no group waits on a step that waits on the group. Returns the plan with `groups` and each member's `group`
+ * set (recomputed from scratch: call it again after narrowing a plan).
+ */
+export function groupMultiAssetSteps(plan: RunPlan): RunPlan {
+  const steps = plan.steps.map(({ group: _g, ...s }) => s as PlanStep);
+  const stage: number[] = [];
+  // Per step: for each multi-asset (location + name), the highest stage of its members at or above the step.
+  const reach: Map<string, number>[] = [];
+  const groupKey = (s: PlanStep): string | undefined => (s.multi === undefined ? undefined : `${s.location}\u0000${s.multi}`);
+  steps.forEach((s, i) => {
+    const seen = new Map<string, number>();
+    for (const d of s.deps) for (const [g, st] of reach[d] ?? []) seen.set(g, Math.max(seen.get(g) ?? -1, st));
+    const g = groupKey(s);
+    if (g !== undefined) {
+      let st = 0;
+      for (const d of s.deps) {
+        const dep = steps[d] as PlanStep;
+        if (groupKey(dep) === g) st = Math.max(st, stage[d] ?? 0);
+        else if (reach[d]?.has(g)) st = Math.max(st, (reach[d]?.get(g) ?? 0) + 1);
+      }
+      stage[i] = st;
+      seen.set(g, Math.max(seen.get(g) ?? -1, st));
+    }
+    reach[i] = seen;
+  });
+  const groups: PlanGroup[] = [];
+  const byStage = new Map<string, number>();
+  steps.forEach((s, i) => {
+    const g = groupKey(s);
+    if (g === undefined) return;
+    const id = `${g}\u0000${stage[i]}`;
+    let gi = byStage.get(id);
+    if (gi === undefined) {
+      gi = groups.length;
+      byStage.set(id, gi);
+      groups.push({ id: (stage[i] ?? 0) > 0 ? `${s.multi}#${(stage[i] ?? 0) + 1}` : (s.multi as string), multi: s.multi as string, location: s.location, taskQueue: s.taskQueue, steps: [], retry: s.retry });
+    }
+    groups[gi]?.steps.push(i);
+    steps[i] = { ...s, group: gi };
+  });
+  const { groups: _old, ...rest } = plan;
+  return { ...rest, steps, ...(groups.length > 0 ? { groups } : {}) };
 }
 
 /** Indices of the closest in-run ancestors of `key`, walking through ancestors that are not in the run. */

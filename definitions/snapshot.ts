@@ -31,6 +31,12 @@ export const AssetNodeSnapshotSchema = z.object({
   backfillPolicy: BackfillPolicySchema.optional(),
   retry: RetryPolicySchema.optional(),
   isExternal: z.boolean(),
+  /** The multi-asset step (a dbt project) that produces this asset, run once for all its selected assets. */
+  multiAsset: z.string().optional(),
+  /** An external asset declared only because something reads it (a dbt source); a real definition replaces it. */
+  placeholder: z.boolean().optional(),
+  /** Checks evaluated by the step that produces the asset (dbt tests). */
+  checks: z.array(z.object({ name: z.string(), description: z.string().optional(), severity: z.enum(['ERROR', 'WARN']), blocking: z.boolean() })).optional(),
   /** JSON Schema of the asset's run config, when it declares one. */
   configSchema: z.unknown().optional(),
   resources: z.array(z.string()),

@@ -3,9 +3,10 @@ import type { AssetDefinition } from './asset';
 import { resourceType, type CodeLocationDefinition } from './code-location';
 import { normalizeFreshness } from './freshness';
 import { fnv1a64, stableStringify } from './hash';
+import type { CheckSpec } from './multi-asset';
 import { locationTaskQueue, type AssetNodeSnapshot, type LocationSnapshot } from './snapshot';
 
-function assetSnapshot(a: AssetDefinition<any>, location: string): AssetNodeSnapshot {
+function assetSnapshot(a: AssetDefinition<any>, location: string, checks: readonly CheckSpec[]): AssetNodeSnapshot {
   let configSchema: unknown;
   if (a.config) {
     try {
@@ -31,6 +32,9 @@ function assetSnapshot(a: AssetDefinition<any>, location: string): AssetNodeSnap
     ...(a.backfillPolicy !== undefined ? { backfillPolicy: { ...a.backfillPolicy } } : {}),
     ...(a.isExternal ? {} : { retry: a.retry }),
     isExternal: a.isExternal,
+    ...(a.multiAsset !== undefined ? { multiAsset: a.multiAsset } : {}),
+    ...(a.placeholder ? { placeholder: true } : {}),
+    ...(checks.length > 0 ? { checks: checks.map((c) => ({ name: c.name, ...(c.description ? { description: c.description } : {}), severity: c.severity, blocking: c.blocking })) } : {}),
     ...(configSchema !== undefined ? { configSchema } : {}),
     resources: [...a.resources],
     codeLocation: location,
@@ -39,7 +43,9 @@ function assetSnapshot(a: AssetDefinition<any>, location: string): AssetNodeSnap
 
 /** The publishable, function-free and secret-free description of a code location. */
 export function locationSnapshot(location: CodeLocationDefinition): LocationSnapshot {
-  const assets = location.assets.map((a) => assetSnapshot(a, location.name)).sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  const checks = new Map<string, CheckSpec[]>();
+  for (const c of (location.multiAssets ?? []).flatMap((m) => m.checks)) checks.set(c.asset, [...(checks.get(c.asset) ?? []), c]);
+  const assets = location.assets.map((a) => assetSnapshot(a, location.name, checks.get(a.key) ?? [])).sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
   const resources = Object.fromEntries(Object.entries(location.resources).map(([name, r]) => [name, { type: resourceType(r) }]));
   const body = { name: location.name, taskQueue: locationTaskQueue(location.name), assets, resources };
   return { ...body, version: fnv1a64(stableStringify(body)) };

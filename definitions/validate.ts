@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { RESERVED_CONTEXT_NAMES, type AssetDefinition } from './asset';
 import { keyProblem } from './asset-key';
-import { LOCATION_NAME, type CodeLocationDefinition } from './code-location';
+import { dropShadowedPlaceholders, LOCATION_NAME, type CodeLocationDefinition } from './code-location';
 import { CairnError, ErrorCodes } from './errors';
 import { normalizeFreshness } from './freshness';
 import { AssetGraph } from './graph';
@@ -106,7 +106,7 @@ export function validateLocation(location: CodeLocationDefinition, source: strin
       const depIssue = keyProblem(dep);
       if (depIssue) problems.push(new CairnError(ErrorCodes.InvalidKey, `asset '${a.key}' has an invalid dep: ${depIssue}`, String(a.key)));
     }
-    if (!a.isExternal && typeof a.materialize !== 'function') {
+    if (!a.isExternal && a.multiAsset === undefined && typeof a.materialize !== 'function') {
       problems.push(new CairnError(ErrorCodes.InvalidDefinition, `asset '${a.key}' in ${at}: materialize must be a function (use externalAsset() for an asset Cairn does not produce)`, a.key));
     }
     const r = a.retry;
@@ -122,6 +122,16 @@ export function validateLocation(location: CodeLocationDefinition, source: strin
     for (const res of a.resources) {
       if (!(res in location.resources)) {
         problems.push(new CairnError(ErrorCodes.MissingResource, `asset '${a.key}' in ${at} uses resource '${res}', which the location does not provide; add it to codeLocation({ resources: { ${res}: ... } })`, a.key));
+      }
+    }
+  }
+  const multiNames = new Set<string>();
+  for (const m of location.multiAssets ?? []) {
+    if (multiNames.has(m.name)) problems.push(new CairnError(ErrorCodes.InvalidDefinition, `${at}: two multi-assets are named '${m.name}'; give one a different name`, m.name));
+    multiNames.add(m.name);
+    for (const res of m.resources) {
+      if (!(res in location.resources)) {
+        problems.push(new CairnError(ErrorCodes.MissingResource, `'${m.name}' in ${at} uses resource '${res}', which the location does not provide; add it to codeLocation({ resources: { ${res}: ... } })`, m.name));
       }
     }
   }
@@ -197,10 +207,12 @@ export function validateWorkspace(locations: readonly { location: CodeLocationDe
     }
     names.set(location.name, source);
   }
-  const nodes: LocatedNode[] = locations.flatMap(({ location, source }) =>
-    location.assets.filter((a) => typeof a === 'object' && a !== null && typeof a.key === 'string').map((a) => ({ key: a.key, deps: a.deps, codeLocation: location.name, source })),
+  const declared = locations.flatMap(({ location, source }) =>
+    location.assets.filter((a) => typeof a === 'object' && a !== null && typeof a.key === 'string').map((a) => ({ asset: a, key: a.key, placeholder: a.placeholder, source, codeLocation: location.name })),
   );
-  problems.push(...validateGraph(nodes));
-  problems.push(...partitionGraphProblems(locations.flatMap(({ location }) => location.assets.filter((a) => typeof a === 'object' && a !== null && typeof a.key === 'string'))));
+  // A placeholder (a dbt source) gives way to a real definition of its key in any location.
+  const kept = dropShadowedPlaceholders(declared);
+  problems.push(...validateGraph(kept.map((d) => ({ key: d.key, deps: d.asset.deps, codeLocation: d.codeLocation, source: d.source }))));
+  problems.push(...partitionGraphProblems(kept.map((d) => d.asset)));
   return problems;
 }

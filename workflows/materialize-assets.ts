@@ -1,7 +1,7 @@
 import * as wf from '@temporalio/workflow';
-import type { LocationActivities, OrchestratorActivities, PlannedRun, ReexecuteRequest, RunPartition, RunSummary, StepReport } from '../activities/types';
+import type { AssetOutcome, LocationActivities, OrchestratorActivities, PlannedRun, ReexecuteRequest, RunPartition, RunSummary, StepReport } from '../activities/types';
 import { SEARCH_ATTRIBUTES } from '../definitions/search-attributes';
-import { partitionLabel, planChildren, type PlanStep, type RunPlan } from '../definitions/plan-types';
+import { partitionLabel, planChildren, type PlanGroup, type PlanStep, type RunPlan } from '../definitions/plan-types';
 import { failureMessage, failureType } from './failures';
 import { runStatusQuery, unitFinishedSignal, type LiveStepStatus, type RunStatusView, type UnitFinished } from './messages';
 
@@ -49,6 +49,8 @@ interface ResumeState {
   /** One letter per step: p(ending) m(aterialized) f(ailed) s(kipped). */
   status: string;
   errors: Record<string, string>;
+  /** Steps that materialized but failed a blocking check: index → `check 'name' failed`. */
+  checks?: Record<string, string>;
 }
 
 const CODE: Record<string, LiveStepStatus> = { p: 'pending', m: 'materialized', f: 'failed', s: 'skipped' };
@@ -62,11 +64,11 @@ const orchestrator = wf.proxyActivities<OrchestratorActivities>({
   retry: { maximumAttempts: 10, initialInterval: '500ms', nonRetryableErrorTypes: ['INVALID_SELECTION', 'EMPTY_SELECTION', 'NO_SNAPSHOTS', 'UNKNOWN_DEP', 'CYCLE', 'DUPLICATE_KEY', 'SELF_DEPENDENCY'] },
 });
 
-function stepActivity(step: PlanStep): LocationActivities['materializeStep'] {
+function stepActivity(step: Pick<PlanStep, 'taskQueue' | 'retry'>, activityId: string, summary: string): LocationActivities['materializeStep'] {
   return wf.proxyActivities<LocationActivities>({
     taskQueue: step.taskQueue,
-    activityId: step.key,
-    summary: `materialize ${step.key}`,
+    activityId,
+    summary,
     startToCloseTimeout: '24 hours',
     heartbeatTimeout: '30 seconds',
     cancellationType: wf.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -129,6 +131,7 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
   let plan: RunPlan | undefined = input.resume?.plan;
   let status: LiveStepStatus[] = plan ? [...(input.resume?.status ?? '')].map((c) => CODE[c] ?? 'pending') : [];
   const errors = new Map<number, string>(Object.entries(input.resume?.errors ?? {}).map(([k, v]) => [Number(k), v]));
+  const failedChecks = new Map<number, string>(Object.entries(input.resume?.checks ?? {}).map(([k, v]) => [Number(k), v]));
   let phase: RunStatusView['phase'] = plan ? 'running' : 'planning';
 
   let selection = input.selection ?? '';
@@ -158,7 +161,7 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
     assets: (plan?.steps ?? []).map((s, i): StepReport => {
       const st = status[i];
       const outcome = st === 'materialized' || st === 'failed' ? st : 'skipped';
-      return { key: s.key, status: outcome, ...(errors.has(i) ? { error: errors.get(i) } : {}) };
+      return { key: s.key, status: outcome, ...(errors.has(i) ? { error: errors.get(i) } : {}), ...(failedChecks.has(i) ? { failedCheck: failedChecks.get(i) } : {}) };
     }),
   });
 
@@ -210,60 +213,144 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
     }
     const p = plan;
     const children = planChildren(p);
-    const remaining = p.steps.map((s) => s.deps.filter((d) => status[d] !== 'materialized').length);
+    const groups = p.groups ?? [];
+    // Deps inside a step's own group are ordered by the group's tool (dbt), not by the workflow.
+    const sameGroup = (i: number, d: number): boolean => p.steps[i]?.group !== undefined && p.steps[i]?.group === p.steps[d]?.group;
+    const remaining = p.steps.map((s, i) => s.deps.filter((d) => !sameGroup(i, d) && status[d] !== 'materialized').length);
+    // Per group: members still pending that wait on a dep; the group starts when none does.
+    const blocked = groups.map((g) => g.steps.filter((i) => status[i] === 'pending' && (remaining[i] ?? 0) > 0).length);
+    const groupQueued = groups.map(() => false);
+    // A unit is a step index (>= 0) or a group, encoded as -(group + 1).
     const ready: number[] = [];
-    p.steps.forEach((_s, i) => {
-      if (status[i] === 'pending' && remaining[i] === 0) ready.push(i);
+    const queueGroup = (g: number): void => {
+      if (groupQueued[g] || blocked[g] !== 0 || !groups[g]?.steps.some((i) => status[i] === 'pending')) return;
+      groupQueued[g] = true;
+      ready.push(-(g + 1));
+    };
+    const becameReady = (i: number): void => {
+      const g = p.steps[i]?.group;
+      if (g === undefined) ready.push(i);
+      else {
+        blocked[g] = (blocked[g] ?? 1) - 1;
+        queueGroup(g);
+      }
+    };
+    p.steps.forEach((s, i) => {
+      if (s.group === undefined && status[i] === 'pending' && remaining[i] === 0) ready.push(i);
     });
+    groups.forEach((_g, g) => queueGroup(g));
     let head = 0;
     let changed = false;
     let draining = false;
 
-    const skipDownstream = (from: number): void => {
+    const skipDownstream = (from: number, reason: string): void => {
       const queue = [from];
       while (queue.length > 0) {
         for (const c of children[queue.pop() as number] ?? []) {
           if (status[c] === 'pending') {
+            const g = p.steps[c]?.group;
+            const wasBlocked = (remaining[c] ?? 0) > 0;
             status[c] = 'skipped';
-            errors.set(c, `skipped: upstream '${p.steps[from]?.key}' failed`);
+            errors.set(c, `skipped: upstream '${p.steps[from]?.key}' ${reason}`);
             queue.push(c);
+            if (g !== undefined && wasBlocked) {
+              blocked[g] = (blocked[g] ?? 1) - 1;
+              queueGroup(g);
+            }
           }
         }
       }
     };
 
-    const launch = (i: number): void => {
+    const materialized = (i: number): void => {
+      status[i] = 'materialized';
+      for (const c of children[i] ?? []) {
+        if (sameGroup(c, i)) continue;
+        remaining[c] = (remaining[c] ?? 1) - 1;
+        if (remaining[c] === 0 && status[c] === 'pending') becameReady(c);
+      }
+    };
+
+    const failed = (i: number, error: string): void => {
+      status[i] = 'failed';
+      errors.set(i, error);
+      skipDownstream(i, 'failed');
+    };
+
+    // What a step reported for one asset: built (perhaps with a failed blocking check), skipped or failed.
+    const applyOutcome = (i: number, o: AssetOutcome): void => {
+      if (o.status === 'materialized' && o.failedCheck !== undefined) {
+        status[i] = 'materialized';
+        failedChecks.set(i, o.failedCheck);
+        skipDownstream(i, o.failedCheck);
+      } else if (o.status === 'materialized') materialized(i);
+      else if (o.status === 'skipped') {
+        status[i] = 'skipped';
+        errors.set(i, o.error ?? 'skipped by the step');
+        skipDownstream(i, 'was skipped');
+      } else failed(i, o.error ?? 'failed');
+    };
+
+    const launchStep = (i: number): void => {
       const step = p.steps[i] as PlanStep;
       running++;
       status[i] = 'running';
-      stepActivity(step)({
+      stepActivity(step, step.key, `materialize ${step.key}`)({
         runId, assetKey: step.key,
         ...(config?.[step.key] !== undefined ? { config: config[step.key] } : {}),
         ...(input.tags ? { tags: input.tags } : {}),
         ...(partition ? { partition } : {}),
       })
-        .then(() => {
-          status[i] = 'materialized';
-          for (const c of children[i] ?? []) {
-            remaining[c] = (remaining[c] ?? 1) - 1;
-            if (remaining[c] === 0 && status[c] === 'pending') ready.push(c);
-          }
-        })
+        .then((out) => applyOutcome(i, out.assets?.find((a) => a.key === step.key) ?? { key: step.key, status: 'materialized' }))
         .catch((err: unknown) => {
           if (wf.isCancellation(err)) {
             status[i] = 'skipped';
             errors.set(i, 'run canceled while the step was running');
             return;
           }
-          status[i] = 'failed';
-          errors.set(i, failureMessage(err));
-          skipDownstream(i);
+          failed(i, failureMessage(err));
         })
         .finally(() => {
           running--;
           changed = true;
         });
     };
+
+    // One activity for the pending members of a group; it reports each member's outcome.
+    const launchGroup = (g: number): void => {
+      const group = groups[g] as PlanGroup;
+      const members = group.steps.filter((i) => status[i] === 'pending');
+      if (members.length === 0) return;
+      running++;
+      for (const i of members) status[i] = 'running';
+      const keys = members.map((i) => p.steps[i]?.key as string);
+      stepActivity(group, group.id, `${group.multi}: ${keys.length} asset${keys.length === 1 ? '' : 's'}`)({
+        runId, assetKey: keys[0] as string, multi: group.multi, assetKeys: keys,
+        ...(input.tags ? { tags: input.tags } : {}),
+        ...(partition ? { partition } : {}),
+      })
+        .then((out) => {
+          const outcomes = new Map((out.assets ?? []).map((a) => [a.key, a]));
+          for (const i of members) {
+            const key = p.steps[i]?.key as string;
+            applyOutcome(i, outcomes.get(key) ?? { key, status: 'failed', error: `the ${group.multi} step did not report this asset` });
+          }
+        })
+        .catch((err: unknown) => {
+          const canceled = wf.isCancellation(err);
+          for (const i of members) {
+            if (canceled) {
+              status[i] = 'skipped';
+              errors.set(i, 'run canceled while the step was running');
+            } else failed(i, failureMessage(err));
+          }
+        })
+        .finally(() => {
+          running--;
+          changed = true;
+        });
+    };
+    const launch = (unit: number): void => (unit >= 0 ? launchStep(unit) : launchGroup(-unit - 1));
 
     for (;;) {
       while (!draining && running < maxConcurrency && head < ready.length) launch(ready[head++] as number);
@@ -280,18 +367,23 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
       return await wf.continueAsNew<typeof materializeAssets>({
         ...input,
         selection,
-        resume: { runId, startedAt, plan: p, status: codes, errors: Object.fromEntries(errors), ...(config ? { config } : {}), ...(partition ? { partition } : {}) },
+        resume: { runId, startedAt, plan: p, status: codes, errors: Object.fromEntries(errors), ...(failedChecks.size > 0 ? { checks: Object.fromEntries(failedChecks) } : {}), ...(config ? { config } : {}), ...(partition ? { partition } : {}) },
       });
     }
 
     phase = 'finished';
-    const failed = status.filter((s) => s === 'failed').length;
-    const summary = summarize(failed > 0 ? 'failed' : 'succeeded');
+    const failedCount = status.filter((s) => s === 'failed').length;
+    const summary = summarize(failedCount > 0 || failedChecks.size > 0 ? 'failed' : 'succeeded');
     await orchestrator.recordRunFinished({ runId, summary, finishedAt: new Date().toISOString() });
-    if (failed > 0) {
+    if (failedCount > 0 || failedChecks.size > 0) {
       const skipped = status.filter((s) => s === 'skipped').length;
       const failedKeys = summary.assets.filter((a) => a.status === 'failed').map((a) => a.key);
-      const message = `${failed} of ${p.steps.length} steps failed (${failedKeys.slice(0, 5).join(', ')}${failedKeys.length > 5 ? ', ...' : ''}); ${skipped} skipped`;
+      const checked = summary.assets.filter((a) => a.failedCheck !== undefined).map((a) => `${a.key}: ${a.failedCheck}`);
+      const parts = [
+        ...(failedCount > 0 ? [`${failedCount} of ${p.steps.length} steps failed (${failedKeys.slice(0, 5).join(', ')}${failedKeys.length > 5 ? ', ...' : ''})`] : []),
+        ...(checked.length > 0 ? [`${checked.length} blocking check${checked.length === 1 ? '' : 's'} failed (${checked.slice(0, 3).join(', ')}${checked.length > 3 ? ', ...' : ''})`] : []),
+      ];
+      const message = `${parts.join('; ')}; ${skipped} skipped`;
       await report('failed', `${message}: ${summary.assets.find((a) => a.status === 'failed')?.error ?? ''}`.slice(0, 500));
       throw wf.ApplicationFailure.create({
         type: 'RUN_FAILED',

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sql as sqlFragment, type SqlFragment } from '../../definitions/sql';
 import { runQuery, runStatement, streamQuery } from './duckdb-run';
-import { acquireLease, closeInstance, isInstanceOpen, type InstanceSpec } from './instance-registry';
+import { acquireLease, closeInstance, isInstanceOpen, withFileReleased, type InstanceSpec } from './instance-registry';
 
 /** Options of {@link duckdb}. */
 export interface DuckDBResourceOptions {
@@ -108,6 +108,19 @@ export class DuckDBResource {
     } finally {
       lease.release();
     }
+  }
+
+  /** The database file as an absolute path (`':memory:'` for an in-memory database). */
+  get file(): string {
+    return this.spec.file;
+  }
+
+  /**
+   * Runs `fn` while this process keeps the file closed, for another process that writes it (dbt): steps of this
+   * worker that need the warehouse wait until `fn` settles; steps already using it are waited for first.
+   */
+  async whileReleased<T>(fn: () => Promise<T>): Promise<T> {
+    return withFileReleased(this.spec, fn);
   }
 
   /** Closes the database now, even if steps are using it (worker shutdown). A later call opens it again. */

@@ -53,12 +53,15 @@ interface Entry {
 }
 
 const entries = new Map<string, Entry>();
+/** Files handed to another process (dbt) for now: leases wait until the gate opens. */
+const gates = new Map<string, Promise<void>>();
 
 const FIRST_DELAY_MS = 50;
 const MAX_DELAY_MS = 1000;
 
 /** Takes a lease: opens the instance if no lease is active (retrying while the file is locked), then connects. */
 export async function acquireLease(spec: InstanceSpec): Promise<Lease> {
+  for (let gate = gates.get(spec.key); gate; gate = gates.get(spec.key)) await gate;
   let entry = entries.get(spec.key);
   if (!entry) {
     entry = { spec, leases: 0, connections: new Set(), closed: false };
@@ -91,6 +94,26 @@ export async function acquireLease(spec: InstanceSpec): Promise<Lease> {
       dropLease(held);
     },
   };
+}
+
+/**
+ * Runs `fn` while this process holds the file neither open nor leased, so another process (dbt) may write it:
+ * new leases wait, current ones are waited for, then the instance is closed; before `fn` runs, the file is
+ * opened and closed once more with the usual lock retry, which waits while another process holds it.
+ */
+export async function withFileReleased<T>(spec: InstanceSpec, fn: () => Promise<T>): Promise<T> {
+  if (spec.file === ':memory:') throw new Error('an in-memory DuckDB database cannot be shared with another process; give the warehouse a file path');
+  for (let gate = gates.get(spec.key); gate; gate = gates.get(spec.key)) await gate;
+  let open!: () => void;
+  gates.set(spec.key, new Promise<void>((r) => (open = r)));
+  try {
+    while (entries.has(spec.key)) await sleep(FIRST_DELAY_MS);
+    (await openWithRetry(spec)).closeSync();
+    return await fn();
+  } finally {
+    gates.delete(spec.key);
+    open();
+  }
 }
 
 /** Whether the instance for `key` is open right now. */

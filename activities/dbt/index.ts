@@ -1,0 +1,1 @@
+export { dbtAssets, defaultPartitionVars, type DbtAssetsOptions, type DbtNode } from './dbt-assets';
