@@ -129,6 +129,7 @@ async function executeDbt(ctx: MultiStepContext, project: DbtProjectLocation, gr
   const duck = resource instanceof DuckDBResource ? resource : undefined;
   const errors: string[] = [];
   const seen = new Set<string>();
+  const recorded = new Map<string, Record<string, unknown>>();
   ctx.log.info(`dbt build --select ${selectors.join(' ')}${vars ? ` --vars ${JSON.stringify(vars)}` : ''} (${wanted.length} assets of ${project.dir})`);
 
   const onEvent = async (e: DbtLogEvent): Promise<void> => {
@@ -170,15 +171,17 @@ async function executeDbt(ctx: MultiStepContext, project: DbtProjectLocation, gr
     seen.add(e.uniqueId);
     if (e.status === 'success') {
       const adapter = 'adapterResponse' in e ? e.adapterResponse : undefined;
-      await ctx.materialized(key, {
-        metadata: {
-          'dbt/unique_id': e.uniqueId,
-          ...(e.relationName ? { relation_name: e.relationName } : {}),
-          ...(e.executionTime !== undefined ? { execution_time_s: round(e.executionTime) } : {}),
-          ...(typeof adapter?.rows_affected === 'number' && adapter.rows_affected >= 0 ? { rows_affected: adapter.rows_affected } : {}),
-          ...(adapter ? { adapter_response: { type: 'json', value: adapter } } : {}),
-        },
-      });
+      // The final record adds to what was streamed (run_results.json has no relation name for a seed).
+      const metadata = {
+        ...recorded.get(key),
+        'dbt/unique_id': e.uniqueId,
+        ...(e.relationName ? { relation_name: e.relationName } : {}),
+        ...(e.executionTime !== undefined ? { execution_time_s: round(e.executionTime) } : {}),
+        ...(typeof adapter?.rows_affected === 'number' && adapter.rows_affected >= 0 ? { rows_affected: { type: 'row_count', value: adapter.rows_affected } } : {}),
+        ...(adapter ? { adapter_response: { type: 'json', value: adapter } } : {}),
+      };
+      recorded.set(key, metadata);
+      await ctx.materialized(key, { metadata });
     } else if (e.status === 'skipped') {
       ctx.skipped(key, 'dbt skipped it: an upstream model or test failed');
     } else {

@@ -62,7 +62,9 @@ export function parseDbtLogLine(line: string): DbtLogEvent {
   if (name === 'LogStartLine' && uniqueId) return { kind: 'node_started', uniqueId, message, at };
   if (FINISHED.has(name) && uniqueId) {
     const status = str(nodeInfo.node_status) ?? str(data.status) ?? 'unknown';
-    const relation = str(obj(nodeInfo.node_relation).relation_name);
+    const rel = obj(nodeInfo.node_relation);
+    // Seeds carry an empty relation_name: build it from its parts.
+    const relation = str(rel.relation_name) ?? (str(rel.alias) && str(rel.schema) ? [rel.database, rel.schema, rel.alias].filter((p) => str(p)).map((p) => `"${String(p)}"`).join('.') : undefined);
     return {
       kind: 'node_finished',
       uniqueId,

@@ -1,0 +1,244 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { dbtAssets } from '../../activities/dbt';
+import { duckdb } from '../../activities/duckdb';
+import type { StoredAssetEvent } from '../../activities/catalog/catalog-store';
+import type { RunSummary } from '../../activities/types';
+import { asset } from '../../definitions/asset';
+import { codeLocation } from '../../definitions/code-location';
+import { CAIRN_HOME } from '../../workers/settings';
+import { sleep, startHarness, type Harness } from './harness';
+
+/**
+ * dbt end to end: the fixture project (test/fixtures/dbt/scenarios, copied to a temp folder) built by real
+ * dbt-duckdb through a real worker, between TypeScript assets upstream and downstream of it.
+ */
+const FIXTURE = resolve(CAIRN_HOME, 'test/fixtures/dbt/scenarios');
+
+/** When each TypeScript asset ran, to check the order against dbt's materializations. */
+const ran = new Map<string, number>();
+
+let h: Harness;
+let project: string;
+
+function location(warehousePath: string) {
+  return codeLocation({
+    name: 'dbtit',
+    resources: { warehouse: duckdb({ path: warehousePath }) },
+    assets: [
+      asset({
+        key: 'ts/raw_events',
+        retry: { maxAttempts: 1 },
+        materialize: () => {
+          ran.set('ts/raw_events', Date.now());
+          return [
+            { id: 1, kind: 'a', note: 'first' },
+            { id: 2, kind: 'b', note: null },
+            { id: 3, kind: 'a', note: 'third' },
+          ];
+        },
+      }),
+      dbtAssets({ project, name: 'dbt:scenarios' }),
+      asset({
+        key: 'ts/good_report',
+        retry: { maxAttempts: 1 },
+        ins: { mart: { asset: 'good_mart', load: 'rows' } },
+        materialize: ({ ins }) => {
+          ran.set('ts/good_report', Date.now());
+          return (ins.mart as { kind: string; events: number }[]).map((r) => ({ kind: r.kind, events: Number(r.events) }));
+        },
+      }),
+      asset({ key: 'ts/after_broken', deps: ['broken'], retry: { maxAttempts: 1 }, materialize: () => [{ ok: true }] }),
+      asset({ key: 'ts/after_checked', deps: ['checked'], retry: { maxAttempts: 1 }, materialize: () => [{ ok: true }] }),
+    ],
+  });
+}
+
+async function run(selection: string): Promise<{ runId: string; summary: RunSummary }> {
+  const handle = await h.client.startRun({ selection, trigger: 'test' });
+  return { runId: handle.runId, summary: await h.client.result(handle) };
+}
+
+function outcome(summary: RunSummary, key: string) {
+  const a = summary.assets.find((x) => x.key === key);
+  assert.ok(a, `asset '${key}' is in the run (${summary.assets.map((x) => x.key).join(', ')})`);
+  return a;
+}
+
+async function events(runId: string, type: 'materialization' | 'check_evaluation'): Promise<StoredAssetEvent[]> {
+  return h.catalog.runEvents(runId, [type]);
+}
+
+describe('dbt assets on a real worker with real dbt-duckdb', { timeout: 600_000 }, () => {
+  before(async () => {
+    project = join(mkdtempSync(join(tmpdir(), 'cairn-dbt-')), 'scenarios');
+    cpSync(FIXTURE, project, { recursive: true });
+    h = await startHarness();
+    process.env.CAIRN_WAREHOUSE_PATH = h.warehousePath;
+    await h.startLocations([location(h.warehousePath)]);
+  });
+
+  after(async () => {
+    await h?.close();
+    if (project) rmSync(resolve(project, '..'), { recursive: true, force: true });
+  });
+
+  test('a build records every model and test, with the TypeScript upstream and downstream in order, and a warn test does not block', async () => {
+    const { runId, summary } = await run('+ts/good_report');
+    assert.equal(summary.status, 'succeeded', JSON.stringify(summary.assets));
+    for (const key of ['ts/raw_events', 'kind_labels', 'stg_events', 'good_mart', 'ts/good_report']) assert.equal(outcome(summary, key).status, 'materialized', key);
+
+    const mats = new Map((await events(runId, 'materialization')).map((e) => [e.assetKey, e]));
+    for (const key of ['kind_labels', 'stg_events', 'good_mart']) {
+      const m = mats.get(key);
+      assert.ok(m, `a materialization of ${key}`);
+      assert.match(String(m.metadata.relation_name?.value), new RegExp(`"main"\\."${key}"`));
+      assert.equal(typeof m.metadata.execution_time_s?.value, 'number');
+      assert.ok(m.codeVersion && m.dataVersion, `${key} has a code and a data version`);
+    }
+    assert.equal(mats.get('kind_labels')?.metadata.rows_affected?.value, 2, 'the seed reports the rows it loaded (from run_results.json)');
+    // Upstream TypeScript before dbt, dbt before the downstream TypeScript.
+    const at = (k: string): number => Date.parse(mats.get(k)?.at ?? '');
+    assert.ok((ran.get('ts/raw_events') ?? Infinity) < at('stg_events'));
+    assert.ok(at('good_mart') < (ran.get('ts/good_report') ?? 0));
+
+    const checks = (await events(runId, 'check_evaluation')).map((e) => ({ asset: e.assetKey, ...e.check }));
+    const byName = new Map(checks.map((c) => [c.name, c]));
+    assert.deepEqual(
+      [...byName.keys()].sort(),
+      ['not_null_good_mart_kind', 'not_null_good_mart_note', 'unique_good_mart_kind'],
+      'every test of the built models is recorded as a check',
+    );
+    assert.equal(byName.get('unique_good_mart_kind')?.passed, true);
+    assert.equal(byName.get('unique_good_mart_kind')?.asset, 'good_mart');
+    const warn = byName.get('not_null_good_mart_note');
+    assert.equal(warn?.passed, false, 'kind b has no note: the warn-severity test fails');
+    assert.equal(warn?.severity, 'WARN');
+    assert.equal(outcome(summary, 'ts/good_report').failedCheck, undefined);
+    assert.equal(outcome(summary, 'good_mart').failedCheck, undefined, 'a warning does not block');
+
+    const rows = await duckdb({ path: h.warehousePath }).query<{ kind: string; events: number }>('select kind, events from ts.good_report order by kind');
+    assert.deepEqual(rows, [{ kind: 'a', events: 2 }, { kind: 'b', events: 1 }], 'the TypeScript downstream read the mart dbt built');
+
+    const logs = await h.catalog.getLogs(runId, 'dbt:scenarios');
+    const commands = logs.filter((l) => l.message.startsWith('dbt build --select'));
+    assert.equal(commands.length, 1, 'one dbt invocation for the project');
+    assert.ok((await h.catalog.getLogs(runId, 'good_mart')).some((l) => /good_mart/.test(l.message)), 'node lines are kept with their asset');
+  });
+
+  test('a subset selection builds only the chosen models', async () => {
+    const { runId, summary } = await run('stg_events');
+    assert.equal(summary.status, 'succeeded');
+    assert.deepEqual(summary.assets.map((a) => a.key), ['stg_events']);
+    assert.deepEqual((await events(runId, 'materialization')).map((e) => e.assetKey), ['stg_events']);
+    const command = (await h.catalog.getLogs(runId, 'dbt:scenarios')).find((l) => l.message.startsWith('dbt build'));
+    assert.match(command?.message ?? '', /--select fqn:scenarios\.stg_events \(/);
+  });
+
+  test('a failing model fails its asset and skips its dbt and TypeScript downstream', async () => {
+    const { runId, summary } = await run('broken+');
+    assert.equal(summary.status, 'failed');
+    assert.equal(outcome(summary, 'broken').status, 'failed');
+    assert.match(outcome(summary, 'broken').error ?? '', /no_such_column/, 'the error is dbt\'s message from run_results.json');
+    assert.equal(outcome(summary, 'after_broken').status, 'skipped');
+    assert.equal(outcome(summary, 'ts/after_broken').status, 'skipped');
+    assert.deepEqual((await events(runId, 'materialization')).map((e) => e.assetKey), [], 'nothing downstream was built');
+  });
+
+  test('a failing error-severity test marks its check failed and blocks the TypeScript downstream', async () => {
+    const { runId, summary } = await run('checked+');
+    assert.equal(summary.status, 'failed');
+    assert.equal(outcome(summary, 'checked').status, 'materialized', 'the model itself was built');
+    assert.match(outcome(summary, 'checked').failedCheck ?? '', /accepted_values_checked_kind/);
+    assert.equal(outcome(summary, 'after_checked').status, 'skipped', 'dbt skips its own downstream');
+    assert.equal(outcome(summary, 'ts/after_checked').status, 'skipped', 'Cairn skips the TypeScript downstream');
+    assert.match(outcome(summary, 'ts/after_checked').error ?? '', /failed check/);
+    const check = (await events(runId, 'check_evaluation')).find((e) => e.assetKey === 'checked');
+    assert.equal(check?.check?.passed, false);
+    assert.equal(check?.check?.severity, 'ERROR');
+    assert.equal(check?.metadata.failures?.value, 1, 'one unexpected kind');
+  });
+
+  test('cancelling the run stops dbt', async () => {
+    const handle = await h.client.startRun({ selection: 'slow', trigger: 'test' });
+    // Wait until dbt has started the slow model.
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline) {
+      const lines = await h.catalog.getLogs(handle.runId, 'slow');
+      if (lines.some((l) => /START/.test(l.message))) break;
+      await sleep(200);
+    }
+    assert.ok(dbtProcesses(project).length > 0, 'dbt is running');
+    await handle.handle.cancel();
+    const summary = await h.client.result(handle);
+    assert.equal(summary.status, 'canceled');
+    assert.deepEqual(dbtProcesses(project), [], 'no dbt process is left');
+    assert.equal((await events(handle.runId, 'materialization')).length, 0);
+    assert.equal((await h.catalog.getRun(handle.runId))?.status, 'canceled');
+  });
+});
+
+describe('dbt bad input: clear errors naming the project, node or file', { timeout: 300_000 }, () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cairn-dbt-bad-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const copy = (name: string): string => {
+    const p = join(dir, name);
+    cpSync(FIXTURE, p, { recursive: true });
+    return p;
+  };
+
+  test('a missing project directory, or one without dbt_project.yml', () => {
+    assert.throws(() => dbtAssets({ project: join(dir, 'nope') }), (e: Error) => /dbt project directory '.*nope' does not exist/.test(e.message));
+    assert.throws(() => dbtAssets({ project: dir }), (e: Error) => e.message.includes(`'${dir}' is not a dbt project: it has no dbt_project.yml`));
+  });
+
+  test('dbt missing from .venv', () => {
+    const p = copy('nodbt');
+    assert.throws(() => dbtAssets({ project: p, dbtExecutable: join(dir, 'no-such-dbt') }), (e: Error) => /the dbt executable '.*no-such-dbt' does not exist/.test(e.message));
+  });
+
+  test('a broken profile fails dbt parse with dbt\'s message and the project', () => {
+    const p = copy('badprofile');
+    process.env.CAIRN_WAREHOUSE_PATH ??= join(dir, 'w.duckdb');
+    assert.throws(
+      () => dbtAssets({ project: p, target: 'broken' }),
+      (e: Error) => e.message.startsWith(`dbt parse failed for project '${p}'`) && /threads|not-a-number|profile/i.test(e.message),
+    );
+  });
+
+  test('a manifest that fails to parse names the file', () => {
+    const p = copy('badmanifest');
+    mkdirSync(join(p, 'target'), { recursive: true });
+    writeFileSync(join(p, 'target', 'manifest.json'), '{"metadata": {}, "nodes": ');
+    assert.throws(() => dbtAssets({ project: p, parse: 'never' }), (e: Error) => e.message.includes(`dbt manifest ${join(p, 'target', 'manifest.json')} is not valid JSON`));
+    writeFileSync(join(p, 'target', 'manifest.json'), JSON.stringify({ metadata: {}, nodes: { 'model.x.y': { unique_id: 'model.x.y' } } }));
+    assert.throws(() => dbtAssets({ project: p, parse: 'never' }), (e: Error) => /is not a manifest Cairn can read: field 'nodes\.model\.x\.y\.resource_type'/.test(e.message));
+  });
+
+  test('a selection that matches nothing, and two nodes on one key', () => {
+    const p = copy('selection');
+    assert.throws(() => dbtAssets({ project: p, select: 'tag:nothing_has_this' }), (e: Error) => /dbt project 'scenarios' .* select 'tag:nothing_has_this' matches no model, seed or snapshot/.test(e.message));
+    assert.throws(() => dbtAssets({ project: p, select: 'tag:a,,b' }), (e: Error) => /column \d+/.test(e.message));
+    assert.throws(
+      () => dbtAssets({ project: p, key: (n) => (n.name === 'broken' || n.name === 'checked' ? 'same/key' : undefined) }),
+      (e: Error) => e.message.includes("dbt nodes 'model.scenarios.broken' and 'model.scenarios.checked' both map to asset key 'same/key'"),
+    );
+  });
+});
+
+/** Pids of dbt processes working on `dir`. */
+function dbtProcesses(dir: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-f', `dbt build --project-dir ${dir}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
