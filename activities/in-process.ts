@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AssetDefinition } from '../definitions/asset';
 import type { Metadata } from '../definitions/metadata';
 import { codeLocation, isCodeLocation, type CodeLocationDefinition } from '../definitions/code-location';
-import { CairnErrors } from '../definitions/errors';
+import { CairnError, CairnErrors, ErrorCodes } from '../definitions/errors';
 import { downstreamSteps, graphFromSnapshots, planRun } from '../definitions/plan';
 import { locationSnapshot } from '../definitions/to-snapshot';
 import { validateLocation } from '../definitions/validate';
@@ -39,7 +39,9 @@ export interface InProcessResult extends RunSummary {
  * assert.equal(result.status, 'succeeded');
  */
 export async function materializeInProcess(assets: readonly AssetDefinition<any>[] | CodeLocationDefinition, opts: InProcessOptions = {}): Promise<InProcessResult> {
-  const location = isCodeLocation(assets) ? codeLocation({ name: assets.name, assets: assets.assets, resources: { ...assets.resources, ...(opts.resources ?? {}) } }) : codeLocation({ name: 'in-process', assets, resources: opts.resources ?? {} });
+  const location = isCodeLocation(assets)
+    ? codeLocation({ name: assets.name, assets: [...assets.assets.filter((a) => a.multiAsset === undefined), ...(assets.multiAssets ?? [])], resources: { ...assets.resources, ...(opts.resources ?? {}) } })
+    : codeLocation({ name: 'in-process', assets, resources: opts.resources ?? {} });
   const problems = validateLocation(location, 'materializeInProcess');
   if (problems.length > 0) throw new CairnErrors(problems);
   const snapshot = locationSnapshot(location);
@@ -60,6 +62,9 @@ export async function materializeInProcess(assets: readonly AssetDefinition<any>
       done.add(i);
       const a = byKey.get(step.key) as AssetDefinition<any>;
       try {
+        if (a.multiAsset !== undefined) {
+          throw new CairnError(ErrorCodes.InvalidDefinition, `asset '${a.key}' is built by '${a.multiAsset}', which materializeInProcess does not run; run it through a worker (\`cairn dev\`, \`cairn materialize\`) or leave it out of the selection`, a.key);
+        }
         const partitions = opts.partition === undefined ? undefined : resolveStepPartitions(a, { keys: [opts.partition], range: false }, upstreamDefs, { now, ...(opts.dynamicKeys ? { dynamicKeys: opts.dynamicKeys } : {}) });
         const result = await executeStep(a, { ...(partitions ? { partitions } : {}), runId, attempt: 1, config: opts.config?.[step.key], resources: location.resources as Record<string, unknown>, io, signal: new AbortController().signal, heartbeat: () => undefined });
         reports[i] = { key: step.key, status: 'materialized', metadata: result.metadata };

@@ -39,7 +39,8 @@ export function registerHistory(program: Command, globals: () => GlobalOptions):
       for (const e of page.events) {
         const who = e.source === 'report' ? 'reported' : `run ${e.runId ?? ''}`;
         const md = Object.entries(e.metadata).map(([k, v]) => `${k}=${displayMetadataValue(v).slice(0, 60)}`).join(' ');
-        process.stdout.write(`${pc.dim(e.at)}  ${e.type.padEnd(16)} ${e.partition ? `[${e.partition}] ` : ''}${who}${e.dataVersion ? pc.dim(` dv=${e.dataVersion}`) : ''}  ${md}\n`);
+        const check = e.check ? `${e.check.name} ${e.check.passed ? pc.green('PASS') : e.check.severity === 'WARN' ? pc.yellow('WARN') : pc.red('FAIL')}  ` : '';
+        process.stdout.write(`${pc.dim(e.at)}  ${e.type.padEnd(16)} ${check}${e.partition ? `[${e.partition}] ` : ''}${who}${e.dataVersion ? pc.dim(` dv=${e.dataVersion}`) : ''}  ${md}\n`);
       }
       if (page.events.length === 0) process.stdout.write('no events\n');
       if (page.nextCursor !== undefined) process.stdout.write(pc.dim(`more: cairn history ${key} --before ${page.nextCursor}\n`));

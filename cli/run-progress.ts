@@ -56,12 +56,15 @@ export function printSummary(summary: RunSummary & { assets: { metadata?: Metada
   for (const a of summary.assets) {
     const md = a.metadata ?? {};
     const rows = Object.values(md).find((v) => v.type === 'row_count');
-    const firstText = Object.values(md).find((v) => v.type === 'text');
+    const firstText = md.relation_name ?? Object.values(md).find((v) => v.type === 'text');
+    const table = md.table?.type === 'text' ? md.table.value : md.relation_name?.type === 'text' ? md.relation_name.value : undefined;
     const details = a.error
       ? a.error.split('\n')[0]
-      : rows
-        ? [`${String(rows.value)} rows`, md.table?.type === 'text' ? md.table.value : undefined].filter(Boolean).join(', ')
-        : firstText ? displayMetadataValue(firstText).slice(0, 100) : '';
+      : a.failedCheck
+        ? pc.red(`blocking check failed: ${a.failedCheck}`)
+        : rows
+          ? [`${String(rows.value)} rows`, table].filter(Boolean).join(', ')
+          : firstText ? displayMetadataValue(firstText).slice(0, 100) : '';
     const color = a.status === 'materialized' ? pc.green : a.status === 'failed' ? pc.red : pc.yellow;
     out.write(`${a.key.padEnd(width)}  ${color(a.status.padEnd(12))}  ${details ?? ''}\n`);
   }
