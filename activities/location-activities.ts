@@ -10,6 +10,7 @@ import { dynamicKeysFor } from './dynamic-keys';
 import { runEventKey, type CatalogStore, type LogLine } from './catalog/catalog-store';
 import { executeStep, StepError } from './execute-step';
 import { runMultiStep } from './multi-step';
+import { resolvedSnapshots } from '../definitions/plan';
 import type { IOManager } from './io-manager';
 import type { LocationActivities, StepInput, StepOutput } from './types';
 
@@ -67,7 +68,7 @@ async function stepPartitions(deps: LocationActivityDeps, byKey: ReadonlyMap<str
       upstreamDefs.set(spec.key, local.partitions);
       continue;
     }
-    snapshots ??= new Map((await deps.catalog.getSnapshots()).flatMap((s) => s.assets.map((n) => [n.key, n.partitions] as const)));
+    snapshots ??= new Map(resolvedSnapshots(await deps.catalog.getSnapshots()).flatMap((s) => s.assets.map((n) => [n.key, n.partitions] as const)));
     upstreamDefs.set(spec.key, snapshots.get(spec.key));
   }
   const dynamicKeys = await dynamicKeysFor(deps.catalog, [a.partitions, ...upstreamDefs.values()]);

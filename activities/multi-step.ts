@@ -59,7 +59,7 @@ export async function runMultiStep(deps: LocationActivityDeps, m: MultiAssetDefi
   }
   const attempt = actx.info.attempt;
   const logs = new StepLogs(deps, input.runId, attempt);
-  const stepLog = logs.logger(m.name);
+  const stepLog = logs.logger(input.stepId ?? m.name);
   const outcomes = new Map<string, AssetOutcome>();
   const blockedBy = new Map<string, string>();
   const checks = new Map(m.checks.map((c) => [`${c.asset}\u0000${c.name}`, c]));

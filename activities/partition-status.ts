@@ -4,6 +4,7 @@ import { describePartitions, partitionKeys } from '../definitions/partitions/key
 import { partitionStatusRanges, summarizePartitionStatus, type PartitionStatusCounts, type PartitionStatusRange } from '../definitions/partitions/status';
 import type { CatalogStore } from './catalog/catalog-store';
 import { dynamicKeysFor } from './dynamic-keys';
+import { resolvedSnapshots } from '../definitions/plan';
 
 /** What `cairn status --partitions <key>` and `CairnCatalog.partitionStatus` report. */
 export interface PartitionStatusReport {
@@ -23,7 +24,7 @@ export interface PartitionStatusReport {
  * unpartitioned ones with INVALID_ARGUMENT.
  */
 export async function partitionStatusReport(catalog: CatalogStore, assetKey: string, now: Date): Promise<PartitionStatusReport> {
-  const snapshots = await catalog.getSnapshots();
+  const snapshots = resolvedSnapshots(await catalog.getSnapshots());
   const asset = snapshots.flatMap((s) => s.assets).find((a) => a.key === assetKey);
   if (!asset) {
     if (snapshots.length === 0) {

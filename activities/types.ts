@@ -20,6 +20,8 @@ export interface StepInput {
   /** A multi-asset step (one `dbt build`): its name and the assets to produce (`assetKey` is the first). */
   multi?: string;
   assetKeys?: string[];
+  /** The group's activity id (`dbt:jaffle`, `dbt:jaffle#2`): the step's own log lines are kept under it. */
+  stepId?: string;
 }
 
 /** What a multi-asset step reports per asset. */

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- dbtManifest`: from a dbt manifest to a plannable graph, for generated projects of 1,000 and
+ * `npm run bench -- dbt-manifest`: from a dbt manifest to a plannable graph, for generated projects of 1,000 and
  * 5,000 models (test/support/dbt-manifest.ts: sources → staging → intermediate, some ephemeral → marts, about
  * two generic tests per model). Pure, no dbt, no Temporal. Each phase is the median of 5 runs after a warm-up:
  *  1. JSON.parse of the serialized manifest (what loading target/manifest.json costs beyond reading the file);

@@ -70,48 +70,104 @@ export function planRun(allSnapshots: readonly LocationSnapshot[], selection: st
 /**
  * Groups the steps of each multi-asset into as few activities as the order allows. A member's stage is the
  * highest stage among same-multi ancestors reached directly (same stage) or through a non-member (one more),
- * so no group waits on a step that waits on the group. Returns the plan with `groups` and each member's `group`
- * set (recomputed from scratch: call it again after narrowing a plan).
+ * so no group waits on a step that waits on the group. Two multi-assets that read each other both ways
+ * (a -> b and d -> e with a, e in one and b, d in the other) could still wait on each other; such a cycle
+ * between groups is broken by moving a member to a later stage until none is left. Returns the plan with
+ * `groups` and each member's `group` set (recomputed from scratch: call it again after narrowing a plan).
  */
 export function groupMultiAssetSteps(plan: RunPlan): RunPlan {
   const steps = plan.steps.map(({ group: _g, ...s }) => s as PlanStep);
-  const stage: number[] = [];
-  // Per step: for each multi-asset (location + name), the highest stage of its members at or above the step.
-  const reach: Map<string, number>[] = [];
-  const groupKey = (s: PlanStep): string | undefined => (s.multi === undefined ? undefined : `${s.location}\u0000${s.multi}`);
-  steps.forEach((s, i) => {
-    const seen = new Map<string, number>();
-    for (const d of s.deps) for (const [g, st] of reach[d] ?? []) seen.set(g, Math.max(seen.get(g) ?? -1, st));
-    const g = groupKey(s);
-    if (g !== undefined) {
-      let st = 0;
-      for (const d of s.deps) {
-        const dep = steps[d] as PlanStep;
-        if (groupKey(dep) === g) st = Math.max(st, stage[d] ?? 0);
-        else if (reach[d]?.has(g)) st = Math.max(st, (reach[d]?.get(g) ?? 0) + 1);
-      }
-      stage[i] = st;
-      seen.set(g, Math.max(seen.get(g) ?? -1, st));
+  const multiOf = (s: PlanStep): string | undefined => (s.multi === undefined ? undefined : `${s.location}\u0000${s.multi}`);
+  const minStage = new Map<number, number>();
+  let stage = memberStages(steps, multiOf, minStage);
+  for (let round = 0; ; round++) {
+    const bump = cycleMember(steps, multiOf, stage);
+    if (bump === undefined) break;
+    if (round >= steps.length) {
+      stage = steps.map((_s, i) => i); // cannot happen for a DAG; one group per member is always safe
+      break;
     }
-    reach[i] = seen;
-  });
+    minStage.set(bump, (stage[bump] ?? 0) + 1);
+    stage = memberStages(steps, multiOf, minStage);
+  }
   const groups: PlanGroup[] = [];
   const byStage = new Map<string, number>();
+  const perMulti = new Map<string, number>();
   steps.forEach((s, i) => {
-    const g = groupKey(s);
-    if (g === undefined) return;
-    const id = `${g}\u0000${stage[i]}`;
+    const m = multiOf(s);
+    if (m === undefined) return;
+    const id = `${m}\u0000${stage[i]}`;
     let gi = byStage.get(id);
     if (gi === undefined) {
       gi = groups.length;
       byStage.set(id, gi);
-      groups.push({ id: (stage[i] ?? 0) > 0 ? `${s.multi}#${(stage[i] ?? 0) + 1}` : (s.multi as string), multi: s.multi as string, location: s.location, taskQueue: s.taskQueue, steps: [], retry: s.retry });
+      const nth = (perMulti.get(m) ?? 0) + 1;
+      perMulti.set(m, nth);
+      groups.push({ id: nth > 1 ? `${s.multi}#${nth}` : (s.multi as string), multi: s.multi as string, location: s.location, taskQueue: s.taskQueue, steps: [], retry: s.retry });
     }
     groups[gi]?.steps.push(i);
     steps[i] = { ...s, group: gi };
   });
   const { groups: _old, ...rest } = plan;
   return { ...rest, steps, ...(groups.length > 0 ? { groups } : {}) };
+}
+
+/** Each member's stage within its multi-asset (see {@link groupMultiAssetSteps}); -1 for non-members. */
+function memberStages(steps: readonly PlanStep[], multiOf: (s: PlanStep) => string | undefined, minStage: ReadonlyMap<number, number>): number[] {
+  const stage: number[] = [];
+  // Per step: for each multi-asset, the highest stage of its members at or above the step.
+  const reach: Map<string, number>[] = [];
+  steps.forEach((s, i) => {
+    const seen = new Map<string, number>();
+    for (const d of s.deps) for (const [g, st] of reach[d] ?? []) seen.set(g, Math.max(seen.get(g) ?? -1, st));
+    const m = multiOf(s);
+    stage[i] = -1;
+    if (m !== undefined) {
+      let st = minStage.get(i) ?? 0;
+      for (const d of s.deps) {
+        if (multiOf(steps[d] as PlanStep) === m) st = Math.max(st, stage[d] ?? 0);
+        else if (reach[d]?.has(m)) st = Math.max(st, (reach[d]?.get(m) ?? 0) + 1);
+      }
+      stage[i] = st;
+      seen.set(m, Math.max(seen.get(m) ?? -1, st));
+    }
+    reach[i] = seen;
+  });
+  return stage;
+}
+
+/**
+ * A member to move to a later stage when the groups wait on each other in a cycle: one whose dep is in another
+ * unit of the cycle. Undefined when the groups (and single steps) form a DAG.
+ */
+function cycleMember(steps: readonly PlanStep[], multiOf: (s: PlanStep) => string | undefined, stage: readonly number[]): number | undefined {
+  const unitOf = steps.map((s, i) => (multiOf(s) === undefined ? `s${i}` : `${multiOf(s)}\u0000${stage[i]}`));
+  const indegree = new Map<string, number>(unitOf.map((u) => [u, 0]));
+  const edges = new Map<string, Set<string>>();
+  steps.forEach((s, i) => {
+    for (const d of s.deps) {
+      const from = unitOf[d] as string;
+      const to = unitOf[i] as string;
+      if (from === to) continue;
+      const out = edges.get(from) ?? new Set<string>();
+      if (!out.has(to)) {
+        out.add(to);
+        indegree.set(to, (indegree.get(to) ?? 0) + 1);
+      }
+      edges.set(from, out);
+    }
+  });
+  const queue = [...indegree].filter(([, n]) => n === 0).map(([u]) => u);
+  while (queue.length > 0) {
+    for (const to of edges.get(queue.pop() as string) ?? []) {
+      const n = (indegree.get(to) ?? 1) - 1;
+      indegree.set(to, n);
+      if (n === 0) queue.push(to);
+    }
+  }
+  const left = new Set([...indegree].filter(([, n]) => n > 0).map(([u]) => u));
+  if (left.size === 0) return undefined;
+  return steps.findIndex((s, i) => multiOf(s) !== undefined && left.has(unitOf[i] as string) && s.deps.some((d) => unitOf[d] !== unitOf[i] && left.has(unitOf[d] as string)));
 }
 
 /** Indices of the closest in-run ancestors of `key`, walking through ancestors that are not in the run. */

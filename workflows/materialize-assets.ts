@@ -325,7 +325,7 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
       for (const i of members) status[i] = 'running';
       const keys = members.map((i) => p.steps[i]?.key as string);
       stepActivity(group, group.id, `${group.multi}: ${keys.length} asset${keys.length === 1 ? '' : 's'}`)({
-        runId, assetKey: keys[0] as string, multi: group.multi, assetKeys: keys,
+        runId, assetKey: keys[0] as string, multi: group.multi, assetKeys: keys, stepId: group.id,
         ...(input.tags ? { tags: input.tags } : {}),
         ...(partition ? { partition } : {}),
       })

@@ -149,7 +149,7 @@ export function parseDbtManifest(raw: unknown, manifestPath: string): DbtManifes
   const parsed = DbtManifestSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  const at = issue ? issue.path.map(String).join('.') : '(root)';
+  const at = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)';
   throw new CairnError(ErrorCodes.InvalidDefinition, `dbt manifest ${manifestPath} is not a manifest Cairn can read: field '${at}': ${issue?.message ?? 'invalid'}; run \`dbt parse\` again with dbt >= 1.8`, manifestPath);
 }
 
@@ -278,6 +278,16 @@ export function translateDbtManifest(manifest: DbtManifest, opts: DbtTranslateOp
     return list;
   };
 
+  const ephemeralAncestors = (id: string, seen = new Set<string>()): string[] => {
+    for (const p of raw.get(id)?.depends_on?.nodes ?? []) {
+      if (ephemeral(p) && !seen.has(p)) {
+        seen.add(p);
+        ephemeralAncestors(p, seen);
+      }
+    }
+    return [...seen].sort();
+  };
+
   const members = [...selected].sort();
   for (const id of members) keyOf(id);
   const assets: AssetDefinition[] = [];
@@ -317,7 +327,8 @@ export function translateDbtManifest(manifest: DbtManifest, opts: DbtTranslateOp
         ...(view.materialized ? { 'dbt/materialized': view.materialized } : {}),
         ...(columns.length > 0 ? { columns: metaValue.tableSchema(columns) } : {}),
       },
-      codeVersion: fnv1a64(n.raw_code || n.checksum?.checksum || view.uniqueId),
+      // dbt inlines ephemeral parents' SQL into the model: their code is part of its code.
+      codeVersion: fnv1a64([n.raw_code || n.checksum?.checksum || view.uniqueId, ...ephemeralAncestors(id).map((e) => raw.get(e)?.raw_code ?? '')].join('\u0000')),
       retry,
       resources: [...(opts.resources ?? [])],
       isExternal: false,

@@ -131,8 +131,12 @@ describe('parseDbtManifest', () => {
   });
 
   test('something that is not an object at all is an error naming the file', () => {
-    // The message names the field '' here (not '(root)': the fallback only applies when zod reports no issue).
     throwsCairn(() => parseDbtManifest(null, MANIFEST_PATH), ErrorCodes.InvalidDefinition, /dbt manifest dbt\/target\/manifest\.json is not a manifest/);
+    throwsCairn(() => parseDbtManifest([], MANIFEST_PATH), ErrorCodes.InvalidDefinition, /dbt manifest dbt\/target\/manifest\.json is not a manifest/);
+  });
+
+  test('an error at the root names the field (root)', () => {
+    throwsCairn(() => parseDbtManifest(null, MANIFEST_PATH), ErrorCodes.InvalidDefinition, /field '\(root\)'/);
   });
 });
 
@@ -402,6 +406,12 @@ describe('translateDbtManifest: asset fields', () => {
     assert.match(assetOf(base, 'orders').codeVersion ?? '', /^[0-9a-f]{16}$/);
     const reseeded = translate(withNode('regions', (n) => ({ ...n, checksum: { name: 'sha256', checksum: 'f00' } })));
     assert.notEqual(assetOf(reseeded, 'regions').codeVersion, assetOf(base, 'regions').codeVersion);
+  });
+
+  test('editing an ephemeral model changes the code version of the models that inline it', () => {
+    const base = translate();
+    const edited = translate(withNode('int_enriched', (n) => ({ ...n, raw_code: `${n.raw_code} where false` })));
+    assert.notEqual(assetOf(edited, 'orders').codeVersion, assetOf(base, 'orders').codeVersion);
   });
 
   test('columns become a `columns` table_schema entry; metadata names the node, its file and materialization', () => {

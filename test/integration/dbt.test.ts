@@ -10,6 +10,7 @@ import type { StoredAssetEvent } from '../../activities/catalog/catalog-store';
 import type { RunSummary } from '../../activities/types';
 import { asset } from '../../definitions/asset';
 import { codeLocation } from '../../definitions/code-location';
+import { dailyPartitions } from '../../definitions/partitions';
 import { CAIRN_HOME } from '../../workers/settings';
 import { sleep, startHarness, type Harness } from './harness';
 
@@ -42,7 +43,17 @@ function location(warehousePath: string) {
           ];
         },
       }),
-      dbtAssets({ project, name: 'dbt:scenarios' }),
+      dbtAssets({ project, name: 'dbt:scenarios', exclude: 'tag:partitioned' }),
+      dbtAssets({ project, name: 'dbt:daily', select: 'tag:partitioned', partitions: dailyPartitions({ start: '2024-01-01', end: '2024-02-01' }) }),
+      asset({
+        key: 'ts/between',
+        retry: { maxAttempts: 1 },
+        ins: { events: { asset: 'stg_events', load: 'rows' } },
+        materialize: ({ ins }) => {
+          ran.set('ts/between', Date.now());
+          return (ins.events as { id: number }[]).map((e) => ({ id: e.id }));
+        },
+      }),
       asset({
         key: 'ts/good_report',
         retry: { maxAttempts: 1 },
@@ -80,6 +91,9 @@ describe('dbt assets on a real worker with real dbt-duckdb', { timeout: 600_000 
     h = await startHarness();
     process.env.CAIRN_WAREHOUSE_PATH = h.warehousePath;
     await h.startLocations([location(h.warehousePath)]);
+    // The upstream tables every scenario reads, so that each test also runs on its own.
+    const setup = await run('ts/raw_events or kind_labels');
+    assert.equal(setup.summary.status, 'succeeded', JSON.stringify(setup.summary.assets));
   });
 
   after(async () => {
@@ -137,6 +151,34 @@ describe('dbt assets on a real worker with real dbt-duckdb', { timeout: 600_000 
     assert.deepEqual((await events(runId, 'materialization')).map((e) => e.assetKey), ['stg_events']);
     const command = (await h.catalog.getLogs(runId, 'dbt:scenarios')).find((l) => l.message.startsWith('dbt build'));
     assert.match(command?.message ?? '', /--select fqn:scenarios\.stg_events \(/);
+  });
+
+  test('a TypeScript asset between two dbt models splits the project into two dbt steps, in order', async () => {
+    const { runId, summary } = await run('+after_between');
+    assert.equal(summary.status, 'succeeded', JSON.stringify(summary.assets));
+    const mats = new Map((await events(runId, 'materialization')).map((e) => [e.assetKey, Date.parse(e.at)]));
+    assert.ok((mats.get('stg_events') ?? Infinity) < (ran.get('ts/between') ?? 0), 'stg_events before the TypeScript asset');
+    assert.ok((ran.get('ts/between') ?? Infinity) < (mats.get('after_between') ?? 0), 'the TypeScript asset before after_between');
+    const first = (await h.catalog.getLogs(runId, 'dbt:scenarios')).filter((l) => l.message.startsWith('dbt build'));
+    const second = (await h.catalog.getLogs(runId, 'dbt:scenarios#2')).filter((l) => l.message.startsWith('dbt build'));
+    assert.equal(first.length + second.length, 2, 'two dbt invocations: one per stage');
+    assert.match(first[0]?.message ?? '', /fqn:scenarios\.stg_events /);
+    assert.match(second[0]?.message ?? '', /fqn:scenarios\.after_between /);
+  });
+
+  test('a partitioned dbt asset gets its window as --vars, for one partition and for a backfill range', async () => {
+    const one = await h.client.result(await h.client.startRun({ selection: 'daily_window', partition: '2024-01-05', trigger: 'test' }));
+    assert.equal(one.status, 'succeeded', JSON.stringify(one.assets));
+    const { backfillId } = await h.client.startBackfill({ selection: 'daily_window', partitions: { range: ['2024-01-10', '2024-01-12'] } });
+    const b = await h.client.backfillResult(backfillId);
+    assert.equal(b.status, 'succeeded', JSON.stringify(b));
+    const rows = await duckdb({ path: h.warehousePath }).query('select day, min_date, max_date, keys from main.daily_window order by day');
+    assert.deepEqual(rows, [
+      { day: '2024-01-05', min_date: '2024-01-05T00:00:00.000Z', max_date: '2024-01-06T00:00:00.000Z', keys: 1 },
+      { day: 'range', min_date: '2024-01-10T00:00:00.000Z', max_date: '2024-01-13T00:00:00.000Z', keys: 3 },
+    ]);
+    const states = await h.catalog.partitionStates('daily_window');
+    assert.deepEqual([...states.keys()].sort(), ['2024-01-05', '2024-01-10', '2024-01-11', '2024-01-12'], 'one materialization per partition key');
   });
 
   test('a failing model fails its asset and skips its dbt and TypeScript downstream', async () => {
