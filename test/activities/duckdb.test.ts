@@ -303,3 +303,35 @@ test('an in-memory database keeps its data between leases until it is closed', a
   await resource.close();
   assert.equal(resource.isOpen, false);
 });
+
+test('whileReleased waits for leases, keeps the file closed for another process (real Python duckdb), and holds new leases back', async () => {
+  const { file, resource } = setup();
+  await resource.execute('create table t as select 1 as x');
+  const order: string[] = [];
+  let releaseLease!: () => void;
+  const leaseHeld = resource.withConnection(async () => {
+    order.push('lease start');
+    await new Promise<void>((r) => (releaseLease = r));
+    order.push('lease end');
+  });
+  await new Promise((r) => setTimeout(r, 50));
+  let laterQuery: Promise<unknown> | undefined;
+  const released = resource.whileReleased(async () => {
+    order.push('released');
+    assert.equal(resource.isOpen, false, 'the file is closed while another process writes it');
+    laterQuery = resource.query('select count(*) as n from t2').then((rows) => {
+      order.push('later query');
+      return rows;
+    });
+    // Another process can open the file for writing now.
+    execFileSync(path.join(repoRoot, '.venv/bin/python'), ['-c', `import duckdb; c = duckdb.connect(${JSON.stringify(file)}); c.execute("create table t2 as select 42 as y"); c.close()`]);
+    await new Promise((r) => setTimeout(r, 100));
+    order.push('other process done');
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(order, ['lease start'], 'whileReleased waits for the lease in use');
+  releaseLease();
+  await Promise.all([leaseHeld, released]);
+  assert.deepEqual(await laterQuery, [{ n: 1 }]);
+  assert.deepEqual(order, ['lease start', 'lease end', 'released', 'other process done', 'later query'], 'a lease taken meanwhile waits until the other process is done');
+});
