@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseDbtLogLine, parseRunResults, type DbtLogEvent, type DbtRunResult } from './log-events';
 import { dbtEnv, type DbtProjectLocation } from './project';
@@ -49,6 +49,23 @@ export function dbtBuildArgs(project: DbtProjectLocation, targetPath: string, se
   ];
 }
 
+/**
+ * Started through this shim, dbt gets SIGTERM when the worker dies (Linux `PR_SET_PDEATHSIG`, kept across
+ * exec), so a crashed worker leaves no dbt behind still writing the warehouse while the retry starts.
+ */
+const PARENT_DEATH_SHIM = [
+  'import ctypes, os, signal, sys',
+  'ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)',
+  'os.execv(sys.argv[1], sys.argv[1:])',
+].join('\n');
+
+/** The command and arguments that run `executable args`: through the venv's Python shim where there is one. */
+export function dbtLaunch(executable: string, args: readonly string[]): { command: string; args: string[] } {
+  const python = join(dirname(executable), 'python');
+  if (process.platform === 'linux' && existsSync(python)) return { command: python, args: ['-c', PARENT_DEATH_SHIM, executable, ...args] };
+  return { command: executable, args: [...args] };
+}
+
 export async function runDbtBuild(opts: DbtBuildOptions): Promise<DbtBuildResult> {
   const targetPath = mkdtempSync(join(tmpdir(), 'cairn-dbt-'));
   // Reuse the partial-parse state of the last `dbt parse`, so the invocation does not parse the project again.
@@ -58,7 +75,8 @@ export async function runDbtBuild(opts: DbtBuildOptions): Promise<DbtBuildResult
   const command = `dbt build ${opts.selectors.length > 0 ? `--select ${opts.selectors.slice(0, 3).join(' ')}${opts.selectors.length > 3 ? ' ...' : ''}` : ''}`.trim();
   const grace = opts.graceMs ?? 10_000;
   try {
-    const child = spawn(opts.project.executable, args, {
+    const launch = dbtLaunch(opts.project.executable, args);
+    const child = spawn(launch.command, launch.args, {
       cwd: opts.project.dir,
       env: dbtEnv({ DBT_TARGET_PATH: targetPath, ...(opts.env ?? {}) }),
       stdio: ['ignore', 'pipe', 'pipe'],
