@@ -64,13 +64,17 @@ const orchestrator = wf.proxyActivities<OrchestratorActivities>({
   retry: { maximumAttempts: 10, initialInterval: '500ms', nonRetryableErrorTypes: ['INVALID_SELECTION', 'EMPTY_SELECTION', 'NO_SNAPSHOTS', 'UNKNOWN_DEP', 'CYCLE', 'DUPLICATE_KEY', 'SELF_DEPENDENCY'] },
 });
 
-function stepActivity(step: Pick<PlanStep, 'taskQueue' | 'retry'>, activityId: string, summary: string): LocationActivities['materializeStep'] {
+/**
+ * A step's activity. A group (a dbt invocation) heartbeats every 5 s and on every dbt event, so it gets a shorter
+ * heartbeat timeout: the SDK sends heartbeats at most every 80% of it, and a cancellation only arrives with one.
+ */
+function stepActivity(step: Pick<PlanStep, 'taskQueue' | 'retry'>, activityId: string, summary: string, heartbeatTimeout = '30 seconds'): LocationActivities['materializeStep'] {
   return wf.proxyActivities<LocationActivities>({
     taskQueue: step.taskQueue,
     activityId,
     summary,
     startToCloseTimeout: '24 hours',
-    heartbeatTimeout: '30 seconds',
+    heartbeatTimeout,
     cancellationType: wf.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: {
       maximumAttempts: step.retry.maxAttempts,
@@ -324,7 +328,7 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
       running++;
       for (const i of members) status[i] = 'running';
       const keys = members.map((i) => p.steps[i]?.key as string);
-      stepActivity(group, group.id, `${group.multi}: ${keys.length} asset${keys.length === 1 ? '' : 's'}`)({
+      stepActivity(group, group.id, `${group.multi}: ${keys.length} asset${keys.length === 1 ? '' : 's'}`, '10 seconds')({
         runId, assetKey: keys[0] as string, multi: group.multi, assetKeys: keys, stepId: group.id,
         ...(input.tags ? { tags: input.tags } : {}),
         ...(partition ? { partition } : {}),
