@@ -215,8 +215,10 @@ describe('dbt assets on a real worker with real dbt-duckdb', { timeout: 600_000 
       await sleep(200);
     }
     assert.ok(dbtProcesses(project).length > 0, 'dbt is running');
+    const canceledAt = Date.now();
     await handle.handle.cancel();
     const summary = await h.client.result(handle);
+    console.log(`dbt stopped and the run ended ${((Date.now() - canceledAt) / 1000).toFixed(1)} s after the cancel`);
     assert.equal(summary.status, 'canceled');
     assert.deepEqual(dbtProcesses(project), [], 'no dbt process is left');
     assert.equal((await events(handle.runId, 'materialization')).length, 0);
