@@ -45,6 +45,8 @@ function location(warehousePath: string) {
       }),
       dbtAssets({ project, name: 'dbt:scenarios', exclude: 'tag:partitioned' }),
       dbtAssets({ project, name: 'dbt:daily', select: 'tag:partitioned', partitions: dailyPartitions({ start: '2024-01-01', end: '2024-02-01' }) }),
+      // The same project with a broken profile target, found only when dbt runs (the manifest is already there).
+      dbtAssets({ project, name: 'dbt:broken-profile', target: 'broken', parse: 'never', select: 'stg_events', key: (n) => (n.resourceType === 'source' ? undefined : `bad/${n.name}`) }),
       asset({
         key: 'ts/between',
         retry: { maxAttempts: 1 },
@@ -203,6 +205,14 @@ describe('dbt assets on a real worker with real dbt-duckdb', { timeout: 600_000 
     assert.equal(check?.check?.passed, false);
     assert.equal(check?.check?.severity, 'ERROR');
     assert.equal(check?.metadata.failures?.value, 1, 'one unexpected kind');
+  });
+
+  test('a broken profile at run time fails the step with dbt\'s message, and records nothing', async () => {
+    const { runId, summary } = await run('bad/stg_events');
+    assert.equal(summary.status, 'failed');
+    const error = outcome(summary, 'bad/stg_events').error ?? '';
+    assert.match(error, /dbt build failed for project 'scenarios' \(.*\), exit 2: .*not-a-number/);
+    assert.equal((await events(runId, 'materialization')).length, 0);
   });
 
   test('cancelling the run stops dbt', async () => {
