@@ -62,6 +62,7 @@ export async function runMultiStep(deps: LocationActivityDeps, m: MultiAssetDefi
   const stepLog = logs.logger(input.stepId ?? m.name);
   const outcomes = new Map<string, AssetOutcome>();
   const blockedBy = new Map<string, string>();
+  const consumed = new Map<string, Record<string, string | null>>();
   const checks = new Map(m.checks.map((c) => [`${c.asset}\u0000${c.name}`, c]));
 
   const first = members.get(keys[0] as string) as AssetDefinition;
@@ -87,7 +88,10 @@ export async function runMultiStep(deps: LocationActivityDeps, m: MultiAssetDefi
     async materialized(key, result = {}) {
       const a = members.get(key);
       if (!a) throw new Error(`'${m.name}' reported asset '${key}', which it does not produce`);
-      const inputs = await inputDataVersions(deps.catalog, a.deps);
+      // A second report of the same asset (the final record after the streamed one) keeps the input versions
+      // read the first time: those are what the build consumed.
+      const inputs = consumed.get(key) ?? (await inputDataVersions(deps.catalog, a.deps));
+      consumed.set(key, inputs);
       const dataVersion = result.dataVersion ?? derivedDataVersion(a.codeVersion ?? `run:${input.runId}`, inputs);
       const metadata = normalizeMetadata(result.metadata, `asset '${key}'`);
       const at = new Date().toISOString();

@@ -130,6 +130,7 @@ async function executeDbt(ctx: MultiStepContext, project: DbtProjectLocation, gr
   const errors: string[] = [];
   const seen = new Set<string>();
   const recorded = new Map<string, Record<string, unknown>>();
+  const checked = new Map<string, string>();
   ctx.log.info(`dbt build --select ${selectors.join(' ')}${vars ? ` --vars ${JSON.stringify(vars)}` : ''} (${wanted.length} assets of ${project.dir})`);
 
   const onEvent = async (e: DbtLogEvent): Promise<void> => {
@@ -150,6 +151,10 @@ async function executeDbt(ctx: MultiStepContext, project: DbtProjectLocation, gr
     const check = graph.checksByTestId.get(e.uniqueId);
     if (check) {
       if (e.status === 'skipped') return;
+      // The final record only matters when it says more than the streamed one (a failure message).
+      const message = final && 'message' in e ? e.message : undefined;
+      if (final && checked.get(e.uniqueId) === e.status && !message) return;
+      checked.set(e.uniqueId, e.status);
       await ctx.checkEvaluated({
         asset: check.check.asset,
         name: check.check.name,
@@ -161,7 +166,7 @@ async function executeDbt(ctx: MultiStepContext, project: DbtProjectLocation, gr
           ...(e.failures !== undefined ? { failures: e.failures } : {}),
           ...(e.executionTime !== undefined ? { execution_time_s: round(e.executionTime) } : {}),
           'dbt/unique_id': e.uniqueId,
-          ...(final && 'message' in e && e.message ? { message: e.message } : {}),
+          ...(message ? { message } : {}),
         },
       });
       return;
