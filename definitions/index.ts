@@ -3,6 +3,7 @@ export { asset, externalAsset, DEFAULT_GROUP, DEFAULT_RETRY } from './asset';
 export type { AssetDefinition, AssetOptions, AssetRef, ExternalAssetOptions, InputSpec, MaterializeContext, MaterializeResult, RetryOptions, StepLogger } from './asset';
 export { assetKey, keyProblem, type AssetKey } from './asset-key';
 export { codeLocation, type CodeLocationDefinition, type CodeLocationOptions } from './code-location';
+export type { CheckSpec, MultiAssetDefinition, MultiStepContext } from './multi-asset';
 export { CairnError, CairnErrors, ErrorCodes, NonRetryableError, SelectionError, type ErrorCode } from './errors';
 export { AssetGraph, type GraphNode } from './graph';
 export { graphFromSnapshots, planRun, type PlanStep, type RunPlan } from './plan';

@@ -123,6 +123,7 @@ async function executeDbt(ctx: MultiStepContext, project: DbtProjectLocation, gr
     return n;
   });
   const wantedIds = new Set(wanted.map((n) => n.uniqueId));
+  const wantedKeys = new Set(ctx.assetKeys);
   const selectors = dbtSelectors(wanted.map((n) => n.fqn), graph.buildableFqns);
   const vars = ctx.partition ? (options.partitionVars ?? defaultPartitionVars)(ctx.partition) : undefined;
   const resource = options.warehouse ? ctx.resources[options.warehouse] : undefined;
@@ -136,8 +137,10 @@ async function executeDbt(ctx: MultiStepContext, project: DbtProjectLocation, gr
   const onEvent = async (e: DbtLogEvent): Promise<void> => {
     ctx.heartbeat(e.kind === 'node_started' || e.kind === 'node_finished' ? { node: e.uniqueId } : undefined);
     if (e.kind === 'raw') return ctx.log.info(e.line);
-    const key = 'uniqueId' in e && e.uniqueId ? graph.keyByUniqueId.get(e.uniqueId) : undefined;
-    const log = key && wantedIds.has(e.uniqueId ?? '') ? ctx.assetLog(key) : ctx.log;
+    const id = 'uniqueId' in e ? e.uniqueId : undefined;
+    // A node's lines go with its asset; a test's with the asset it checks.
+    const owner = id === undefined ? undefined : wantedIds.has(id) ? graph.keyByUniqueId.get(id) : graph.checksByTestId.get(id)?.check.asset;
+    const log = owner !== undefined && wantedKeys.has(owner) ? ctx.assetLog(owner) : ctx.log;
     if (e.kind === 'log') {
       if (e.message !== '') log[e.level](e.message);
       if (e.level === 'error' && e.message !== '') errors.push(e.message.replace(/\s+/g, ' '));
