@@ -31,6 +31,7 @@ import { ensureRuntime } from '../workers/runtime';
 import { CAIRN_HOME } from '../workers/settings';
 import { loadWorkflowBundle } from '../workers/workflow-bundle';
 import type { BareBackfillInput, BareBackfillResult } from './bare/backfill-workflows';
+import { median } from './stats';
 
 const PARTITIONS = Number(process.env.BENCH_BACKFILL_PARTITIONS ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_BACKFILL_CONCURRENCY ?? 50);
@@ -47,7 +48,6 @@ const NOOP_START = '1990-01-01';
 const DAY_MS = 86_400_000;
 const NOOP_KEY = 'bf/noop';
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const dayKey = (start: string, i: number): string => new Date(Date.parse(`${start}T00:00:00Z`) + i * DAY_MS).toISOString().slice(0, 10);
 const sec = (ms: number): string => (ms / 1000).toFixed(2);
 

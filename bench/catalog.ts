@@ -23,6 +23,7 @@ import { SqliteCatalogStore } from '../activities/catalog/sqlite-store';
 import { AssetGraph, type GraphNode } from '../definitions/graph';
 import { createDatabase, startPostgres } from '../test/support/postgres-server';
 import { layeredDag } from './overhead';
+import { median } from './stats';
 
 const ASSETS = Number(process.env.BENCH_CATALOG_ASSETS ?? 10_000);
 const WIDTH = 100;
@@ -48,7 +49,6 @@ interface StoreFigures {
   statusMidRun: { queryMs: number; totalMs: number };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const mean = (xs: Float64Array, from: number, to: number): number => {
   let sum = 0;
   for (let i = from; i < to; i++) sum += xs[i]!;

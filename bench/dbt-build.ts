@@ -22,10 +22,10 @@ import { ensureRuntime } from '../workers/runtime';
 import { CAIRN_HOME } from '../workers/settings';
 import { loadWorkflowBundle } from '../workers/workflow-bundle';
 import { layeredDag } from './overhead';
+import { median } from './stats';
 
 const MODELS = Number(process.env.BENCH_DBT_MODELS ?? 60);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 /** A dbt-duckdb project of `n` table models in layers of 10, each with a not_null test. */
 function writeProject(dir: string, n: number): void {

@@ -17,6 +17,7 @@ import { planRun, type RunPlan } from '../definitions/plan';
 import type { LocationSnapshot } from '../definitions/snapshot';
 import { locationSnapshot } from '../definitions/to-snapshot';
 import { generateManifest } from '../test/support/dbt-manifest';
+import { median } from './stats';
 
 const SIZES = [1_000, 5_000];
 const RUNS = 5;
@@ -27,7 +28,6 @@ const DAGSTER_TIMEOUT_S = 180;
 const MANIFEST_PATH = 'bench/target/manifest.json';
 const NAME = 'dbt:jaffle';
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 interface Phases {
   jsonParse: number;

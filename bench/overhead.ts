@@ -21,6 +21,7 @@ import { createOrchestratorWorker } from '../workers/orchestrator-worker';
 import { ensureRuntime } from '../workers/runtime';
 import { CAIRN_HOME } from '../workers/settings';
 import { loadWorkflowBundle } from '../workers/workflow-bundle';
+import { median } from './stats';
 
 const ASSETS = Number(process.env.BENCH_ASSETS ?? 1000);
 const WIDTH = Number(process.env.BENCH_WIDTH ?? 50);
@@ -37,7 +38,6 @@ export function layeredDag(n: number, width: number): number[][] {
   });
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 export async function overhead(): Promise<void> {
   process.env.CAIRN_TEMPORAL_LOG_LEVEL ??= 'ERROR';

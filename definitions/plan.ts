@@ -10,8 +10,12 @@ import { dropShadowedPlaceholders } from './code-location';
 
 /** Builds one asset graph over the union of the published code-location snapshots. */
 export function graphFromSnapshots(snapshots: readonly LocationSnapshot[]): AssetGraph {
-  const nodes: GraphNode[] = dropShadowedPlaceholders(snapshots.flatMap((s) => s.assets.map((a) => ({ ...a, codeLocation: s.name }))));
-  return AssetGraph.fromNodes(nodes);
+  return graphOfResolved(resolvedSnapshots(snapshots));
+}
+
+/** The graph of snapshots whose placeholders are already resolved. */
+function graphOfResolved(snapshots: readonly LocationSnapshot[]): AssetGraph {
+  return AssetGraph.fromNodes(snapshots.flatMap((s) => s.assets.map((a): GraphNode => ({ ...a, codeLocation: s.name }))));
 }
 
 /**
@@ -19,8 +23,8 @@ export function graphFromSnapshots(snapshots: readonly LocationSnapshot[]): Asse
  * so one graph has one node per key.
  */
 export function resolvedSnapshots(snapshots: readonly LocationSnapshot[]): LocationSnapshot[] {
-  const kept = new Set(dropShadowedPlaceholders(snapshots.flatMap((s) => s.assets.map((a) => ({ ...a, codeLocation: s.name })))));
-  const keep = new Set([...kept].map((a) => `${a.codeLocation}\u0000${a.key}`));
+  const kept = dropShadowedPlaceholders(snapshots.flatMap((s) => s.assets.map((a) => ({ key: a.key, placeholder: a.placeholder, codeLocation: s.name }))));
+  const keep = new Set(kept.map((a) => `${a.codeLocation}\u0000${a.key}`));
   return snapshots.map((s) => ({ ...s, assets: s.assets.filter((a) => keep.has(`${s.name}\u0000${a.key}`)) }));
 }
 
@@ -35,7 +39,7 @@ export function planRun(allSnapshots: readonly LocationSnapshot[], selection: st
   if (snapshots.length === 0) {
     throw new CairnError(ErrorCodes.NoSnapshots, 'no code location has published its definitions yet: start the workers (`cairn dev`) before materializing');
   }
-  const graph = graphFromSnapshots(snapshots);
+  const graph = graphOfResolved(snapshots);
   const problems = validateGraph(
     snapshots.flatMap((s) => s.assets.map((a) => ({ key: a.key, deps: a.deps, codeLocation: s.name, source: `snapshot ${s.version}` }))),
     graph,

@@ -13,6 +13,7 @@ import type { PartitionsDefinition } from '../../definitions/partitions/definiti
 import type { BackfillPolicy } from '../../definitions/partitions/schema';
 import { singleRun } from '../../definitions/partitions/schema';
 import { DuckDBResource } from '../duckdb/duckdb-resource';
+import { isLockError } from '../duckdb/instance-registry';
 import { runDbtBuild, type DbtBuildResult } from './build';
 import type { DbtLogEvent, DbtNodeFinished, DbtRunResult } from './log-events';
 import { findDbtExecutable, loadDbtManifest, locateDbtProject, type DbtProjectLocation } from './project';
@@ -209,7 +210,7 @@ async function executeDbt(ctx: MultiStepContext, project: DbtProjectLocation, gr
     const detail = errors.slice(-6).join(' | ') || 'no error message';
     const message = `dbt build failed for project '${graph.projectName}' (${project.dir}), exit ${result.exitCode}: ${detail}`;
     // A locked warehouse is worth another attempt; a broken profile or project is not.
-    if (/could not set lock|conflicting lock/i.test(detail)) throw new Error(message);
+    if (isLockError(detail)) throw new Error(message);
     throw new NonRetryableError(message);
   }
   for (const n of wanted) {

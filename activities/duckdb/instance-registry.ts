@@ -186,7 +186,8 @@ async function openWithRetry(spec: InstanceSpec): Promise<DuckDBInstance> {
   }
 }
 
-function isLockError(err: unknown): boolean {
+/** Whether DuckDB refused to open a file because another process holds its lock. */
+export function isLockError(err: unknown): boolean {
   return /could not set lock|conflicting lock/i.test(messageOf(err));
 }
 

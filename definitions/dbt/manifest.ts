@@ -225,7 +225,8 @@ export function translateDbtManifest(manifest: DbtManifest, opts: DbtTranslateOp
   const raw = new Map(nodes.map((n) => [n.unique_id, n]));
   const ephemeral = (id: string): boolean => raw.get(id)?.config?.materialized === 'ephemeral';
 
-  const selectable: DbtSelectableNode[] = [
+  // Only a select/exclude option needs the selection view of every node.
+  const selectable = (): DbtSelectableNode[] => [
     ...nodes.map((n) => ({
       uniqueId: n.unique_id, resourceType: n.resource_type, name: n.name, packageName: n.package_name, fqn: n.fqn, path: n.original_file_path,
       tags: views.get(n.unique_id)?.tags ?? n.tags ?? [], ...(n.config?.materialized ? { materialized: n.config.materialized } : {}), parents: n.depends_on?.nodes ?? [],
@@ -233,9 +234,9 @@ export function translateDbtManifest(manifest: DbtManifest, opts: DbtTranslateOp
     ...Object.values(manifest.sources).map((s) => ({ uniqueId: s.unique_id, resourceType: 'source', name: s.name, packageName: s.package_name, fqn: s.fqn, path: s.original_file_path, tags: s.tags ?? [], sourceName: s.source_name, parents: [] })),
   ];
   const isBuildable = (id: string): boolean => ASSET_TYPES.has(raw.get(id)?.resource_type ?? '') && !ephemeral(id);
-  let selected = new Set(selectable.filter((n) => isBuildable(n.uniqueId)).map((n) => n.uniqueId));
-  if (opts.select !== undefined) selected = new Set([...selectDbtNodes(opts.select, selectable)].filter(isBuildable));
-  if (opts.exclude !== undefined) for (const id of selectDbtNodes(opts.exclude, selectable)) selected.delete(id);
+  let selected = new Set(nodes.filter((n) => isBuildable(n.unique_id)).map((n) => n.unique_id));
+  if (opts.select !== undefined) selected = new Set([...selectDbtNodes(opts.select, selectable())].filter(isBuildable));
+  if (opts.exclude !== undefined) for (const id of selectDbtNodes(opts.exclude, selectable())) selected.delete(id);
   if (selected.size === 0) {
     const what = [opts.select !== undefined ? `select '${opts.select}'` : '', opts.exclude !== undefined ? `exclude '${opts.exclude}'` : ''].filter(Boolean).join(' and ');
     throw new CairnError(ErrorCodes.EmptySelection, `dbt project '${projectName}' (${opts.manifestPath}): ${what || 'the project'} matches no model, seed or snapshot`, opts.manifestPath);
