@@ -3,8 +3,12 @@ import type { AssetDefinition, MaterializeContext, StepLogger } from '../definit
 import { CairnError, ErrorCodes } from '../definitions/errors';
 import { normalizeMetadata, type Metadata } from '../definitions/metadata';
 import type { StepPartitions } from '../definitions/partitions/inputs';
-import type { IOManager } from './io-manager';
+import { ContractValidator, validatedBatches } from '../definitions/contract';
+import { isSqlFragment } from '../definitions/sql';
+import type { StoredValue } from '../definitions/stored-value';
+import type { Audit, IOManager, StagedOutput } from './io-manager';
 import type { LogLine } from './catalog/catalog-store';
+import { blocks, lazyStoredValue, runChecks, type CheckEvaluation } from './run-checks';
 import { runSubprocess } from './subprocess';
 
 export interface ExecuteStepOptions {
@@ -12,7 +16,10 @@ export interface ExecuteStepOptions {
   attempt: number;
   config?: unknown;
   resources: Record<string, unknown>;
+  /** Stores the asset's value. */
   io: IOManager;
+  /** The IO manager of another asset (an input stored by a different one); default `io`. */
+  ioFor?: (assetKey: string) => IOManager;
   signal: AbortSignal;
   heartbeat(details?: unknown): void;
   /** Where log lines go besides the returned list (the worker's stdout). */
@@ -31,6 +38,12 @@ export interface ExecuteStepResult {
   dataVersion?: string;
   logs: LogLine[];
   durationMs: number;
+  /** The asset's checks, evaluated against the staged value (or the stored one when nothing was staged). */
+  checks: CheckEvaluation[];
+  /** False when a blocking check kept the output from being published. */
+  published: boolean;
+  /** The kept staged output of a rejected write. */
+  staged?: StagedOutput;
 }
 
 /** An error thrown by user code, with the log lines written before it, so they are kept with the run. */
@@ -90,7 +103,7 @@ export async function executeStep(a: AssetDefinition<any>, opts: ExecuteStepOpti
     const ins: Record<string, unknown> = {};
     for (const [name, spec] of Object.entries(a.ins)) {
       const mapped = opts.partitions?.inputs[name];
-      ins[name] = mapped === null ? null : await opts.io.loadInput(spec.key, spec.load, mapped);
+      ins[name] = mapped === null ? null : await (opts.ioFor?.(spec.key) ?? opts.io).loadInput(spec.key, spec.load, mapped);
     }
     const partition = opts.partitions?.context;
     const resources = Object.fromEntries(a.resources.map((r) => [r, opts.resources[r]]));
@@ -120,15 +133,67 @@ export async function executeStep(a: AssetDefinition<any>, opts: ExecuteStepOpti
       }, opts.heartbeatEveryMs);
     }
     const value = await raceAbort(Promise.resolve(a.materialize(ctx)), opts.signal);
-    const stored = await opts.io.handleOutput({ assetKey: a.key, runId: opts.runId, ...(partition ? { partitionKeys: partition.keys } : {}) }, value);
-    const metadata = normalizeMetadata({ ...stored.metadata, ...extra }, `asset '${a.key}'`);
-    return { metadata, ...(dataVersion !== undefined ? { dataVersion } : {}), logs, durationMs: Date.now() - started };
+    const partitionKeys = partition?.keys;
+    const checkCtx = { runId: opts.runId, assetKey: a.key, partition, log, resources: opts.resources, signal: opts.signal };
+    const checks = a.checks ?? [];
+    const contract = a.schema ? new ContractValidator(a.key, a.schema as z.ZodType, a.schemaSample) : undefined;
+    const { output, auditContract } = guardedOutput(value, contract);
+    let evaluations: CheckEvaluation[] | undefined;
+    const audit: Audit = async (staged) => {
+      if (auditContract && contract) for await (const batch of staged.batches()) contract.checkBatch(batch);
+      evaluations = await runChecks(checks, staged, checkCtx);
+      const blocking = evaluations.find(blocks);
+      return blocking ? { publish: false, reason: `blocked by check ${blocking.name}` } : { publish: true };
+    };
+    const needsAudit = checks.length > 0 || auditContract;
+    const stored = await opts.io.handleOutput({ assetKey: a.key, runId: opts.runId, ...(partitionKeys ? { partitionKeys } : {}) }, output, needsAudit ? audit : undefined);
+    // Nothing was staged (no value, or an IO manager that does not audit): the checks read what is published.
+    evaluations ??= await runChecks(checks, storedValueOf(opts.io, a.key, partitionKeys), checkCtx);
+    const published = stored.published !== false;
+    const metadata = normalizeMetadata({ ...stored.metadata, ...(published ? extra : {}) }, `asset '${a.key}'`);
+    return {
+      metadata, ...(dataVersion !== undefined ? { dataVersion } : {}), logs, durationMs: Date.now() - started,
+      checks: evaluations, published, ...(stored.staged ? { staged: stored.staged } : {}),
+    };
   } catch (err) {
     if (!(err instanceof CairnError) || err.code !== ErrorCodes.InvalidConfig) push('error', err instanceof Error ? (err.stack ?? err.message) : String(err));
     throw new StepError(err, logs);
   } finally {
     if (timer) clearInterval(timer);
   }
+}
+
+/**
+ * The output as handed to the IO manager: rows and batches are validated against the contract on their way in;
+ * a SQL output (which never passes through Node) is validated in the audit, from the staged rows.
+ */
+function guardedOutput(value: unknown, contract: ContractValidator | undefined): { output: unknown; auditContract: boolean } {
+  if (!contract || value === undefined || value === null) return { output: value, auditContract: false };
+  if (Array.isArray(value)) {
+    contract.checkBatch(value);
+    return { output: value, auditContract: false };
+  }
+  if (isSqlFragment(value) || typeof (value as { toSql?: unknown }).toSql === 'function') return { output: value, auditContract: true };
+  if (typeof value === 'object' && (Symbol.asyncIterator in value || Symbol.iterator in value)) {
+    return { output: validatedBatches(value as Iterable<unknown> | AsyncIterable<unknown>, contract), auditContract: false };
+  }
+  return { output: value, auditContract: false };
+}
+
+/** The published value for checks, through the IO manager's `loadStored` (or its rows, for one without it). */
+export function storedValueOf(io: IOManager, assetKey: string, partitionKeys: readonly string[] | undefined): StoredValue {
+  return lazyStoredValue(assetKey, partitionKeys, async () => {
+    if (io.loadStored) return io.loadStored(assetKey, partitionKeys);
+    const rows = (await io.loadInput(assetKey, 'rows', partitionKeys)) as Record<string, unknown>[];
+    return {
+      assetKey,
+      ...(partitionKeys ? { partitionKeys } : {}),
+      async *batches(size = 10_000) {
+        for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
+      },
+      load: async (mode) => (mode === 'rows' ? rows : io.loadInput(assetKey, 'relation', partitionKeys)),
+    };
+  });
 }
 
 /** Settles as soon as the signal aborts, even if user code ignores it. */

@@ -11,7 +11,10 @@ import { checkRunPartition } from '../definitions/backfill-plan';
 import { resolveStepPartitions } from '../definitions/partitions/inputs';
 import type { IOManager } from './io-manager';
 import { locationIOManager } from './location-io';
+import { initResources } from './resources';
+import { blocks } from './run-checks';
 import type { RunSummary, StepReport } from './types';
+import type { CheckEvaluation } from './run-checks';
 
 export interface InProcessOptions {
   resources?: Record<string, unknown>;
@@ -28,7 +31,8 @@ export interface InProcessOptions {
 }
 
 export interface InProcessResult extends RunSummary {
-  assets: (StepReport & { metadata?: Metadata })[];
+  /** Per step: the report, the stored metadata and the check evaluations. */
+  assets: (StepReport & { metadata?: Metadata; checks?: CheckEvaluation[] })[];
 }
 
 /**
@@ -52,10 +56,19 @@ export async function materializeInProcess(assets: readonly AssetDefinition<any>
   checkRunPartition(plan.steps.map((s) => graph.node(s.key)), opts.partition, { now, ...(opts.dynamicKeys ? { dynamicKeys: opts.dynamicKeys } : {}) });
   const upstreamDefs = new Map(location.assets.map((a) => [a.key, a.partitions]));
 
-  const { io, owned } = opts.io ? { io: opts.io, owned: undefined } : locationIOManager(location, opts.warehousePath ?? ':memory:');
+  const built = await initResources(location);
+  const given = opts.io;
+  const { ioFor, owned } = given ? { ioFor: () => given, owned: undefined } : locationIOManager(location, opts.warehousePath ?? ':memory:', built.resources);
   const runId = `in-process-${randomUUID()}`;
   const reports: InProcessResult['assets'] = plan.steps.map((s) => ({ key: s.key, status: 'skipped' }));
   const done = new Set<number>();
+  const skip = (from: number, error: string): void => {
+    for (const d of downstreamSteps(plan, from)) {
+      if (done.has(d)) continue;
+      done.add(d);
+      reports[d] = { key: plan.steps[d]?.key ?? '', status: 'skipped', error };
+    }
+  };
   try {
     for (const [i, step] of plan.steps.entries()) {
       if (done.has(i)) continue;
@@ -66,21 +79,20 @@ export async function materializeInProcess(assets: readonly AssetDefinition<any>
           throw new CairnError(ErrorCodes.InvalidDefinition, `asset '${a.key}' is built by '${a.multiAsset}', which materializeInProcess does not run; run it through a worker (\`cairn dev\`, \`cairn materialize\`) or leave it out of the selection`, a.key);
         }
         const partitions = opts.partition === undefined ? undefined : resolveStepPartitions(a, { keys: [opts.partition], range: false }, upstreamDefs, { now, ...(opts.dynamicKeys ? { dynamicKeys: opts.dynamicKeys } : {}) });
-        const result = await executeStep(a, { ...(partitions ? { partitions } : {}), runId, attempt: 1, config: opts.config?.[step.key], resources: location.resources as Record<string, unknown>, io, signal: new AbortController().signal, heartbeat: () => undefined });
-        reports[i] = { key: step.key, status: 'materialized', metadata: result.metadata };
+        const result = await executeStep(a, { ...(partitions ? { partitions } : {}), runId, attempt: 1, config: opts.config?.[step.key], resources: built.resources, io: ioFor(a.key), ioFor, signal: new AbortController().signal, heartbeat: () => undefined });
+        const blocking = result.checks.find(blocks);
+        reports[i] = { key: step.key, status: result.published ? 'materialized' : 'failed', metadata: result.metadata, checks: result.checks, ...(blocking ? { failedCheck: blocking.name } : {}) };
+        if (blocking) skip(i, `skipped: blocked by check ${blocking.name} of '${step.key}'`);
       } catch (err) {
         const message = err instanceof StepError ? err.message : String(err);
         reports[i] = { key: step.key, status: 'failed', error: message };
-        for (const d of downstreamSteps(plan, i)) {
-          if (!done.has(d)) {
-            done.add(d);
-            reports[d] = { key: plan.steps[d]?.key ?? '', status: 'skipped', error: `skipped: upstream '${step.key}' failed` };
-          }
-        }
+        skip(i, `skipped: upstream '${step.key}' failed`);
       }
     }
   } finally {
     await owned?.close();
+    await built.dispose();
   }
-  return { runId, workflowId: '', status: reports.some((r) => r.status === 'failed') ? 'failed' : 'succeeded', assets: reports };
+  const failed = reports.some((r) => r.status === 'failed' || r.failedCheck !== undefined);
+  return { runId, workflowId: '', status: failed ? 'failed' : 'succeeded', assets: reports };
 }

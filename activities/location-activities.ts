@@ -7,8 +7,11 @@ import { currentDataVersion, derivedDataVersion } from '../definitions/staleness
 import type { PartitionsDefinition } from '../definitions/partitions/definitions';
 import { resolveStepPartitions, type StepPartitions } from '../definitions/partitions/inputs';
 import { dynamicKeysFor } from './dynamic-keys';
+import { blocks } from './run-checks';
+import type { Redactor } from './redact';
 import { runEventKey, type CatalogStore, type LogLine } from './catalog/catalog-store';
 import { executeStep, StepError } from './execute-step';
+import { recordCheckEvaluations, runChecksOnly } from './step-checks';
 import { runMultiStep } from './multi-step';
 import { resolvedSnapshots } from '../definitions/plan';
 import type { IOManager } from './io-manager';
@@ -18,12 +21,16 @@ export interface LocationActivityDeps {
   location: CodeLocationDefinition;
   catalog: CatalogStore;
   io: IOManager;
+  /** The IO manager of an asset that names its own (`asset({ io })`); default `io`. */
+  ioFor?: (assetKey: string) => IOManager;
   resources: Record<string, unknown>;
+  /** Removes secret values (of `env()` config) from what leaves the worker: failures and returned metadata. */
+  redactor?: Redactor;
   echo?: (line: LogLine, assetKey: string) => void;
 }
 
 /** Errors that another attempt cannot fix. */
-const NON_RETRYABLE_CODES = new Set<string>([ErrorCodes.InvalidConfig, ErrorCodes.MissingResource, ErrorCodes.InvalidDefinition, ErrorCodes.InvalidMetadata]);
+const NON_RETRYABLE_CODES = new Set<string>([ErrorCodes.InvalidConfig, ErrorCodes.MissingResource, ErrorCodes.InvalidDefinition, ErrorCodes.InvalidMetadata, ErrorCodes.ContractViolation]);
 
 /** Errors of these classes are deterministic: an upstream table that is not there will not appear on retry. */
 const NON_RETRYABLE_NAMES = new Set(['AssetNotMaterializedError']);
@@ -97,8 +104,7 @@ export function toStepFailure(assetKey: string, err: unknown): Error {
 export function createLocationActivities(deps: LocationActivityDeps): LocationActivities {
   const byKey = new Map<string, AssetDefinition<any>>(deps.location.assets.map((a) => [a.key, a]));
   const multis = new Map((deps.location.multiAssets ?? []).map((m) => [m.name, m]));
-  return {
-    async materializeStep(input: StepInput): Promise<StepOutput> {
+  const step = async (input: StepInput): Promise<StepOutput> => {
       const ctx = Context.current();
       const multiName = input.multi ?? byKey.get(input.assetKey)?.multiAsset;
       if (multiName !== undefined) {
@@ -111,6 +117,7 @@ export function createLocationActivities(deps: LocationActivityDeps): LocationAc
         throw ApplicationFailure.nonRetryable(`asset '${input.assetKey}' is not defined in code location '${deps.location.name}'; restart its worker so the published definitions match the code`, 'UNKNOWN_ASSET');
       }
       const attempt = ctx.info.attempt;
+      if (input.checksOnly) return runChecksOnly(deps, a, input, attempt, await stepPartitions(deps, byKey, a, input), ctx.cancellationSignal);
       try {
         // Read before the step runs: the versions of the data the step is about to consume.
         const inputs = await inputDataVersions(deps.catalog, a.deps);
@@ -121,7 +128,8 @@ export function createLocationActivities(deps: LocationActivityDeps): LocationAc
           attempt,
           config: input.config,
           resources: deps.resources,
-          io: deps.io,
+          io: deps.ioFor?.(a.key) ?? deps.io,
+          ...(deps.ioFor ? { ioFor: deps.ioFor } : {}),
           signal: ctx.cancellationSignal,
           heartbeat: (d) => ctx.heartbeat(d),
           heartbeatEveryMs: 5000,
@@ -130,8 +138,10 @@ export function createLocationActivities(deps: LocationActivityDeps): LocationAc
         });
         const at = new Date().toISOString();
         const dataVersion = result.dataVersion ?? derivedDataVersion(a.codeVersion ?? `run:${input.runId}`, inputs);
+        const partitionKeys = partitions?.context?.keys ?? [null];
         // One event per partition (a range run writes one for each of its keys); keyed so a retry updates them.
-        for (const partition of partitions?.context?.keys ?? [null]) {
+        // A write that a blocking check rejected published nothing: it has check events but no materialization.
+        for (const partition of result.published ? partitionKeys : []) {
           await deps.catalog.recordAssetEvent({
             eventKey: runEventKey('materialization', input.runId, a.key, partition),
             type: 'materialization',
@@ -148,8 +158,16 @@ export function createLocationActivities(deps: LocationActivityDeps): LocationAc
             codeLocation: deps.location.name,
           });
         }
+        await recordCheckEvaluations(deps, input.runId, a.key, partitionKeys, attempt, result.checks, at);
         await deps.catalog.appendLogs(input.runId, a.key, attempt, result.logs);
-        return { assetKey: a.key, metadata: smallMetadata(result.metadata), durationMs: result.durationMs };
+        const blocking = result.checks.find(blocks);
+        const outcome = blocking === undefined ? undefined : {
+          key: a.key,
+          status: result.published ? ('materialized' as const) : ('failed' as const),
+          failedCheck: blocking.name,
+          ...(result.published ? {} : { error: `blocking check ${blocking.name} failed${blocking.description ? ` (${blocking.description})` : ''}; the output was not published${result.staged ? ` and is kept as ${result.staged.id} (cairn wap list)` : ''}` }),
+        };
+        return { assetKey: a.key, metadata: smallMetadata(result.metadata), durationMs: result.durationMs, ...(outcome ? { assets: [outcome] } : {}) };
       } catch (err) {
         if (err instanceof StepError) {
           await deps.catalog.appendLogs(input.runId, a.key, attempt, err.logs).catch(() => undefined);
@@ -157,6 +175,24 @@ export function createLocationActivities(deps: LocationActivityDeps): LocationAc
         }
         throw toStepFailure(a.key, err);
       }
+  };
+  const redactor = deps.redactor;
+  return {
+    async materializeStep(input: StepInput): Promise<StepOutput> {
+      if (!redactor?.active) return step(input);
+      try {
+        return redactor.value(await step(input));
+      } catch (err) {
+        throw redactedFailure(err, redactor);
+      }
     },
   };
+}
+
+/** The failure with secret values removed from its message, stack and cause chain (it goes into workflow history). */
+function redactedFailure(err: unknown, redactor: Redactor): unknown {
+  if (!(err instanceof ApplicationFailure)) return err;
+  const copy = new ApplicationFailure(redactor.text(err.message), err.type, err.nonRetryable, err.details ? redactor.value([...err.details]) : undefined, undefined, err.nextRetryDelay, err.category);
+  if (err.stack) copy.stack = redactor.text(err.stack);
+  return copy;
 }

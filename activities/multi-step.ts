@@ -123,7 +123,7 @@ export async function runMultiStep(deps: LocationActivityDeps, m: MultiAssetDefi
           check: { name: r.name, passed: r.passed, severity: r.severity, ...(r.description ? { description: r.description } : {}) },
         });
       }
-      if (!r.passed && r.severity === 'ERROR' && spec?.blocking) blockedBy.set(r.asset, `failed check '${r.name}'`);
+      if (!r.passed && r.severity === 'ERROR' && spec?.blocking) blockedBy.set(r.asset, r.name);
     },
   };
 

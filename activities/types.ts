@@ -22,6 +22,8 @@ export interface StepInput {
   assetKeys?: string[];
   /** The group's activity id (`dbt:jaffle`, `dbt:jaffle#2`): the step's own log lines are kept under it. */
   stepId?: string;
+  /** Evaluate the asset's checks against its published value without materializing it. */
+  checksOnly?: boolean;
 }
 
 /** What a multi-asset step reports per asset. */
@@ -29,7 +31,11 @@ export interface AssetOutcome {
   key: string;
   status: StepOutcome;
   error?: string;
-  /** Materialized, but a blocking check failed: its downstream in the run is skipped. */
+  /**
+   * The name of a blocking check that failed: its downstream in the run is skipped ("blocked by check <name>").
+   * The asset is `materialized` when its value was published anyway (a dbt test runs after the model is
+   * built), `failed` when the check kept the staged value from being published.
+   */
   failedCheck?: string;
 }
 
@@ -52,7 +58,7 @@ export interface StepReport {
   key: string;
   status: StepOutcome;
   error?: string;
-  /** Materialized, but this blocking check failed (`check 'not_null_x' failed`), so its downstream was skipped. */
+  /** The blocking check that failed (`not_null_x`), so its downstream was skipped. */
   failedCheck?: string;
   attempt?: number;
 }

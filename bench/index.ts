@@ -4,9 +4,10 @@ import { backfill } from './backfill';
 import { catalog } from './catalog';
 import { dbtBuild } from './dbt-build';
 import { dbtManifest } from './dbt-manifest';
+import { ioManager } from './io-manager';
 import { overhead } from './overhead';
 
-const benches: Record<string, () => Promise<void>> = { overhead, catalog, backfill, 'dbt-manifest': dbtManifest, 'dbt-build': dbtBuild };
+const benches: Record<string, () => Promise<void>> = { overhead, catalog, backfill, 'dbt-manifest': dbtManifest, 'dbt-build': dbtBuild, 'io-manager': ioManager };
 const args = process.argv.slice(2);
 const names = args.length ? args : (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 for (const name of names.length ? names : Object.keys(benches)) {

@@ -4,6 +4,8 @@ import { CairnError } from '../definitions/errors';
 import { registerBackfill } from './backfill';
 import { registerCatalog } from './catalog';
 import { registerCheck } from './check';
+import { registerChecks } from './checks';
+import { registerCodecServer } from './codec-server';
 import type { GlobalOptions } from './context';
 import { registerDemo } from './demo';
 import { registerDev } from './dev';
@@ -33,6 +35,7 @@ registerBackfill(program, globals);
 registerList(program, globals);
 registerLineage(program, globals);
 registerCheck(program, globals);
+registerChecks(program, globals);
 registerStatus(program, globals);
 registerLogs(program, globals);
 registerRuns(program, globals);
@@ -43,6 +46,7 @@ registerCatalog(program, globals);
 registerPartitions(program, globals);
 registerDemo(program, globals);
 registerWorker(program, globals);
+registerCodecServer(program, globals);
 
 try {
   await program.parseAsync(process.argv);

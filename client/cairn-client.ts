@@ -3,6 +3,7 @@ import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@t
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { RunSummary } from '../activities/types';
 import { ORCHESTRATOR_TASK_QUEUE } from '../definitions/snapshot';
+import { cairnDataConverter } from './encryption';
 import { backfillProgressQuery, runStatusQuery, type BackfillProgress, type RunStatusView } from '../workflows/messages';
 import type { MaterializeAssetsInput } from '../workflows/materialize-assets';
 import type { BackfillInput, BackfillSummary } from '../workflows/backfill';
@@ -34,9 +35,11 @@ export class CairnClient {
     readonly taskQueue: string,
   ) {}
 
+  /** Payloads are encrypted when CAIRN_ENCRYPTION_KEY is set (a malformed key fails here, before connecting). */
   static async connect(opts: { address: string; namespace: string; taskQueue?: string }): Promise<CairnClient> {
+    const dataConverter = cairnDataConverter();
     const connection = await Connection.connect({ address: opts.address, connectTimeout: 3000 });
-    return new CairnClient(new Client({ connection, namespace: opts.namespace }), connection, opts.taskQueue ?? ORCHESTRATOR_TASK_QUEUE);
+    return new CairnClient(new Client({ connection, namespace: opts.namespace, dataConverter }), connection, opts.taskQueue ?? ORCHESTRATOR_TASK_QUEUE);
   }
 
   /** Starts a run; `trigger` defaults to `sdk`. */

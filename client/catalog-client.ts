@@ -1,5 +1,5 @@
 import { assetStates, type AssetStateRow } from '../activities/asset-states';
-import type { AssetHistoryPage, AssetHistoryQuery, CatalogStore, RunFilter, RunRecord } from '../activities/catalog/catalog-store';
+import type { AssetHistoryPage, AssetHistoryQuery, CatalogStore, RunFilter, RunRecord, StoredAssetEvent } from '../activities/catalog/catalog-store';
 import { openCatalog } from '../activities/catalog/open-catalog';
 import { reportAssetEvent, type ReportInput, type ReportResult } from '../activities/catalog/report';
 import { CairnError, ErrorCodes } from '../definitions/errors';
@@ -67,6 +67,11 @@ export class CairnCatalog {
 
   history(assetKey: string, query?: AssetHistoryQuery): Promise<AssetHistoryPage> {
     return this.store.assetHistory(assetKey, query);
+  }
+
+  /** The latest evaluation of each check of the given assets (default all), ordered by asset key then check name; `cairn checks` shows them. */
+  latestCheckEvaluations(keys?: string[]): Promise<StoredAssetEvent[]> {
+    return this.store.latestCheckEvaluations(keys);
   }
 
   /** Every partition of a partitioned asset, folded into ranges of one status, as `cairn status --partitions` shows them. */

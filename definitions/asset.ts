@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { AssetCheckDefinition } from './checks';
 import { CairnError, ErrorCodes } from './errors';
 import type { FreshnessPolicyInput } from './freshness';
 import type { PartitionsDefinition } from './partitions/definitions';
@@ -92,8 +93,13 @@ export type MaterializeResult =
   | SqlFragment
   | unknown;
 
-/** How an input is handed to `materialize`: a relation to query (default) or loaded rows. */
-export type InputSpec = AssetRef | { readonly asset: AssetRef; readonly load?: 'relation' | 'rows'; readonly mapping?: PartitionMapping };
+/**
+ * How an input is handed to `materialize`: a relation to query (default), loaded rows, or `batches`: an async
+ * iterable of row batches, so a huge upstream never sits whole in memory.
+ */
+export type InputSpec = AssetRef | { readonly asset: AssetRef; readonly load?: LoadMode; readonly mapping?: PartitionMapping };
+
+export type LoadMode = 'relation' | 'rows' | 'batches';
 
 /** A dependency: an asset, or an asset with the partition mapping that says which of its partitions are read. */
 export type DepSpec = AssetRef | { readonly asset: AssetRef; readonly mapping?: PartitionMapping };
@@ -137,6 +143,20 @@ export interface AssetOptions<Config = unknown> {
   config?: z.ZodType<Config>;
   /** Names of code-location resources this asset uses. */
   resources?: readonly string[];
+  /**
+   * Checks run right after the asset is written, in the same run: built-ins (`rowCountAtLeast(1)`, `notNull('id')`,
+   * ...) or `check({ name, run })`. A failed blocking check keeps the staged value from being published.
+   */
+  checks?: readonly AssetCheckDefinition[];
+  /**
+   * A data contract: every output row is validated against this zod object schema before it is stored; a
+   * violation fails the step and nothing is written.
+   */
+  schema?: z.ZodType;
+  /** Validate only this fraction of the rows against `schema` (every n-th row), for huge outputs. */
+  schemaSample?: number;
+  /** The IO manager that stores this asset: the name of a code-location resource. Default: the location's `io` resource, else DuckDB. */
+  io?: string;
   materialize: (ctx: MaterializeContext<Config>) => Promise<MaterializeResult> | MaterializeResult;
 }
 
@@ -145,7 +165,7 @@ export interface AssetDefinition<Config = unknown> {
   readonly key: string;
   /** Keys of the assets it depends on (never its own key: a dependency on its own partitions is in `partitionMappings`). */
   readonly deps: readonly string[];
-  readonly ins: Readonly<Record<string, { key: string; load: 'relation' | 'rows' }>>;
+  readonly ins: Readonly<Record<string, { key: string; load: LoadMode }>>;
   readonly partitions?: PartitionsDefinition;
   /** Declared partition mappings by upstream key (the asset's own key for a self-dependency). */
   readonly partitionMappings: Readonly<Record<string, PartitionMapping>>;
@@ -162,6 +182,12 @@ export interface AssetDefinition<Config = unknown> {
   readonly retry: RetryPolicy;
   readonly config?: z.ZodType<Config>;
   readonly resources: readonly string[];
+  /** Checks evaluated after each write, each with `asset` set to this key. */
+  readonly checks?: readonly AssetCheckDefinition[];
+  readonly schema?: z.ZodType;
+  readonly schemaSample?: number;
+  /** The name of the resource that is this asset's IO manager, when it is not the location's default. */
+  readonly io?: string;
   readonly isExternal: boolean;
   /** Set on the assets of a multi-asset (a dbt project): the step that produces them. */
   readonly multiAsset?: string;
@@ -173,7 +199,7 @@ export interface AssetDefinition<Config = unknown> {
   readonly materialize?: (ctx: MaterializeContext<Config>) => Promise<MaterializeResult> | MaterializeResult;
 }
 
-export type ExternalAssetOptions = Omit<AssetOptions, 'materialize' | 'ins' | 'retry' | 'config' | 'resources' | 'codeVersion' | 'backfillPolicy'>;
+export type ExternalAssetOptions = Omit<AssetOptions, 'materialize' | 'ins' | 'retry' | 'config' | 'resources' | 'codeVersion' | 'backfillPolicy' | 'checks' | 'schema' | 'schemaSample' | 'io'>;
 
 export const DEFAULT_GROUP = 'default';
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, initialIntervalMs: 1000, backoffCoefficient: 2 };
@@ -195,7 +221,7 @@ function normalizeRetry(retry: RetryOptions | undefined): RetryPolicy {
 }
 
 function normalizeIns(ins: AssetOptions['ins'], mappings: Record<string, PartitionMapping>): AssetDefinition['ins'] {
-  const out: Record<string, { key: string; load: 'relation' | 'rows' }> = {};
+  const out: Record<string, { key: string; load: LoadMode }> = {};
   for (const [name, spec] of Object.entries(ins ?? {})) {
     if (typeof spec === 'object' && spec !== null && 'asset' in spec) {
       out[name] = { key: refKey(spec.asset), load: spec.load ?? 'relation' };
@@ -266,9 +292,19 @@ export function asset<Config = unknown>(options: AssetOptions<Config>): AssetDef
     retry: normalizeRetry(options.retry),
     ...(options.config !== undefined ? { config: options.config } : {}),
     resources: [...(options.resources ?? [])],
+    ...(options.checks !== undefined ? { checks: attachChecks(options.key, options.checks) } : {}),
+    ...(options.schema !== undefined ? { schema: options.schema } : {}),
+    ...(options.schemaSample !== undefined ? { schemaSample: options.schemaSample } : {}),
+    ...(options.io !== undefined ? { io: options.io } : {}),
     isExternal: false,
     materialize: options.materialize,
   };
+}
+
+/** The checks with `asset` set to `key` (a check declared for another asset keeps its own, so validation can report it). */
+export function attachChecks(key: string, checks: readonly AssetCheckDefinition[]): AssetCheckDefinition[] {
+  if (!Array.isArray(checks)) return checks as AssetCheckDefinition[];
+  return checks.map((c) => (typeof c === 'object' && c !== null && (c.asset === '' || c.asset === undefined) ? { ...c, asset: key } : c));
 }
 
 /**

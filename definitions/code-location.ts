@@ -1,6 +1,8 @@
 import type { AssetDefinition } from './asset';
+import type { AssetCheckDefinition } from './checks';
 import { CairnError, ErrorCodes } from './errors';
 import { isMultiAsset, type MultiAssetDefinition } from './multi-asset';
+import { isResourceDefinition } from './resource';
 
 /**
  * A code location: a module of definitions deployed as its own worker on its own task queue
@@ -15,6 +17,8 @@ export interface CodeLocationDefinition {
   /** Steps that produce several assets at once (dbt projects). */
   readonly multiAssets: readonly MultiAssetDefinition[];
   readonly resources: Readonly<Record<string, unknown>>;
+  /** The checks given to `codeLocation({ checks })`; each is also attached to its asset's `checks`. */
+  readonly checks: readonly AssetCheckDefinition[];
 }
 
 export interface CodeLocationOptions {
@@ -22,6 +26,8 @@ export interface CodeLocationOptions {
   /** Assets, and multi-assets such as `dbtAssets({ project })`. */
   assets: readonly (AssetDefinition<any> | MultiAssetDefinition)[];
   resources?: Readonly<Record<string, unknown>>;
+  /** Checks declared apart from their assets: `check({ asset, name, run })`. */
+  checks?: readonly AssetCheckDefinition[];
 }
 
 export const LOCATION_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
@@ -36,8 +42,15 @@ export function codeLocation(options: CodeLocationOptions): CodeLocationDefiniti
   }
   const items = [...(options.assets ?? [])];
   const multiAssets = items.filter(isMultiAsset);
-  const assets = dropShadowedPlaceholders(items.flatMap((a) => (isMultiAsset(a) ? a.assets : [a])));
-  return { kind: 'code-location', name: options.name, assets, multiAssets, resources: { ...(options.resources ?? {}) } };
+  const checks = Array.isArray(options.checks) ? [...options.checks] : [];
+  const assets = dropShadowedPlaceholders(items.flatMap((a) => (isMultiAsset(a) ? a.assets : [a]))).map((a) => withChecks(a, checks));
+  return { kind: 'code-location', name: options.name, assets, multiAssets, resources: { ...(options.resources ?? {}) }, checks };
+}
+
+/** The asset with the standalone checks that name it appended to its own. */
+function withChecks(a: AssetDefinition<any>, checks: readonly AssetCheckDefinition[]): AssetDefinition<any> {
+  const mine = checks.filter((c) => typeof c === 'object' && c !== null && c.asset === a?.key);
+  return mine.length === 0 ? a : { ...a, checks: [...(a.checks ?? []), ...mine] };
 }
 
 /**
@@ -63,8 +76,9 @@ export function isCodeLocation(value: unknown): value is CodeLocationDefinition 
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'code-location';
 }
 
-/** The `type` a resource reports in snapshots: its own `type` string, else its class name. */
+/** The `type` a resource reports in snapshots: a declared resource's `type`, an object's own `type` string, else its class name. */
 export function resourceType(resource: unknown): string {
+  if (isResourceDefinition(resource)) return resource.type;
   if (typeof resource === 'object' && resource !== null) {
     const t = (resource as { type?: unknown }).type;
     if (typeof t === 'string') return t;

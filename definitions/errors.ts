@@ -27,6 +27,8 @@ export const ErrorCodes = {
   InvalidReexecution: 'INVALID_REEXECUTION',
   InvalidArgument: 'INVALID_ARGUMENT',
   InvalidPartition: 'INVALID_PARTITION',
+  InvalidResourceConfig: 'INVALID_RESOURCE_CONFIG',
+  ContractViolation: 'CONTRACT_VIOLATION',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -3,6 +3,8 @@ export { asset, externalAsset, DEFAULT_GROUP, DEFAULT_RETRY } from './asset';
 export type { AssetDefinition, AssetOptions, AssetRef, ExternalAssetOptions, InputSpec, MaterializeContext, MaterializeResult, RetryOptions, StepLogger } from './asset';
 export { assetKey, keyProblem, type AssetKey } from './asset-key';
 export { codeLocation, type CodeLocationDefinition, type CodeLocationOptions } from './code-location';
+export { env, resource, isEnvVar, isResourceDefinition, describeResourceConfig } from './resource';
+export type { EnvOptions, EnvVar, ResourceContext, ResourceDefinition, ResourceFactory, ResourceOptions, WithEnv } from './resource';
 export type { CheckSpec, MultiAssetDefinition, MultiStepContext } from './multi-asset';
 export { CairnError, CairnErrors, ErrorCodes, NonRetryableError, SelectionError, type ErrorCode } from './errors';
 export { AssetGraph, type GraphNode } from './graph';
@@ -25,3 +27,8 @@ export {
 } from './partitions';
 export { partitionStatusRanges, summarizePartitionStatus } from './partitions/status';
 export type { BackfillPartitions, BackfillRunPolicy } from './backfill-types';
+export { check, type AssetCheckDefinition, type CheckContext, type CheckOptions, type CheckOutput, type CheckSeverity } from './checks';
+export { rowCountAtLeast, notNull, unique, acceptedValues, matchesSchema, type BuiltinCheckOptions } from './builtin-checks';
+export { ContractViolationError, type ContractViolation } from './contract';
+export type { StoredValue, SqlAccess, Row } from './stored-value';
+export type { LoadMode } from './asset';

@@ -37,6 +37,10 @@ export const AssetNodeSnapshotSchema = z.object({
   placeholder: z.boolean().optional(),
   /** Checks evaluated by the step that produces the asset (dbt tests). */
   checks: z.array(z.object({ name: z.string(), description: z.string().optional(), severity: z.enum(['ERROR', 'WARN']), blocking: z.boolean() })).optional(),
+  /** JSON Schema of the asset's data contract (`asset({ schema })`), when it declares one. */
+  contract: z.unknown().optional(),
+  /** The resource that is the asset's IO manager, when not the location's default. */
+  io: z.string().optional(),
   /** JSON Schema of the asset's run config, when it declares one. */
   configSchema: z.unknown().optional(),
   resources: z.array(z.string()),
@@ -50,7 +54,8 @@ export const LocationSnapshotSchema = z.object({
   /** Hash of the snapshot's content: a worker that restarts with the same code publishes the same version. */
   version: z.string(),
   assets: z.array(AssetNodeSnapshotSchema),
-  resources: z.record(z.string(), z.object({ type: z.string() })),
+  /** Per resource: its type, and for a declared resource its config with `env:NAME` in place of each variable. */
+  resources: z.record(z.string(), z.object({ type: z.string(), config: z.unknown().optional() })),
 });
 export type LocationSnapshot = z.infer<typeof LocationSnapshotSchema>;
 

@@ -4,17 +4,23 @@ import { resourceType, type CodeLocationDefinition } from './code-location';
 import { normalizeFreshness } from './freshness';
 import { fnv1a64, stableStringify } from './hash';
 import type { CheckSpec } from './multi-asset';
+import { describeResourceConfig, isResourceDefinition } from './resource';
 import { locationTaskQueue, type AssetNodeSnapshot, type LocationSnapshot } from './snapshot';
 
-function assetSnapshot(a: AssetDefinition<any>, location: string, checks: readonly CheckSpec[]): AssetNodeSnapshot {
-  let configSchema: unknown;
-  if (a.config) {
-    try {
-      configSchema = z.toJSONSchema(a.config as z.ZodType);
-    } catch {
-      configSchema = undefined; // validation reports it; the snapshot stays publishable
-    }
+/** The JSON Schema of a zod schema, or undefined when it has none (validation reports it; the snapshot stays publishable). */
+function jsonSchema(schema: unknown): unknown {
+  if (schema === undefined) return undefined;
+  try {
+    return z.toJSONSchema(schema as z.ZodType);
+  } catch {
+    return undefined;
   }
+}
+
+function assetSnapshot(a: AssetDefinition<any>, location: string, multiChecks: readonly CheckSpec[]): AssetNodeSnapshot {
+  const configSchema = jsonSchema(a.config);
+  const contract = jsonSchema(a.schema);
+  const checks = [...multiChecks, ...(Array.isArray(a.checks) ? a.checks : [])];
   const freshness = a.freshness === undefined ? undefined : normalizeFreshness(a.freshness, a.key).policy;
   return {
     key: a.key,
@@ -35,6 +41,8 @@ function assetSnapshot(a: AssetDefinition<any>, location: string, checks: readon
     ...(a.multiAsset !== undefined ? { multiAsset: a.multiAsset } : {}),
     ...(a.placeholder ? { placeholder: true } : {}),
     ...(checks.length > 0 ? { checks: checks.map((c) => ({ name: c.name, ...(c.description ? { description: c.description } : {}), severity: c.severity, blocking: c.blocking })) } : {}),
+    ...(contract !== undefined ? { contract } : {}),
+    ...(typeof a.io === 'string' ? { io: a.io } : {}),
     ...(configSchema !== undefined ? { configSchema } : {}),
     resources: [...a.resources],
     codeLocation: location,
@@ -46,7 +54,7 @@ export function locationSnapshot(location: CodeLocationDefinition): LocationSnap
   const checks = new Map<string, CheckSpec[]>();
   for (const c of (location.multiAssets ?? []).flatMap((m) => m.checks)) checks.set(c.asset, [...(checks.get(c.asset) ?? []), c]);
   const assets = location.assets.map((a) => assetSnapshot(a, location.name, checks.get(a.key) ?? [])).sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
-  const resources = Object.fromEntries(Object.entries(location.resources).map(([name, r]) => [name, { type: resourceType(r) }]));
+  const resources = Object.fromEntries(Object.entries(location.resources).map(([name, r]) => [name, isResourceDefinition(r) ? { type: resourceType(r), config: describeResourceConfig(r) } : { type: resourceType(r) }]));
   const body = { name: location.name, taskQueue: locationTaskQueue(location.name), assets, resources };
   return { ...body, version: fnv1a64(stableStringify(body)) };
 }

@@ -10,6 +10,7 @@ import { partitionsProblems } from './partitions/keys';
 import { describePartitions } from './partitions/keys';
 import { mappingProblem, type PartitionMapping } from './partitions/mappings';
 import type { BackfillPolicy } from './partitions/schema';
+import { assetQualityProblems, standaloneCheckProblems } from './validate-quality';
 
 /** A node with the place it was declared, so every message can say where. */
 export interface LocatedNode {
@@ -124,7 +125,9 @@ export function validateLocation(location: CodeLocationDefinition, source: strin
         problems.push(new CairnError(ErrorCodes.MissingResource, `asset '${a.key}' in ${at} uses resource '${res}', which the location does not provide; add it to codeLocation({ resources: { ${res}: ... } })`, a.key));
       }
     }
+    problems.push(...assetQualityProblems(a, location, at));
   }
+  problems.push(...standaloneCheckProblems(location, at));
   const multiNames = new Set<string>();
   for (const m of location.multiAssets ?? []) {
     if (multiNames.has(m.name)) problems.push(new CairnError(ErrorCodes.InvalidDefinition, `${at}: two multi-assets are named '${m.name}'; give one a different name`, m.name));

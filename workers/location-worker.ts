@@ -2,7 +2,12 @@ import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { CatalogStore, LogLine } from '../activities/catalog/catalog-store';
 import { locationIOManager } from '../activities/location-io';
 import { createLocationActivities } from '../activities/location-activities';
+import { createRedactor } from '../activities/redact';
+import { redactingCatalog } from '../activities/redacting-catalog';
+import { initResources } from '../activities/resources';
+import { cairnDataConverter } from '../client/encryption';
 import type { CodeLocationDefinition } from '../definitions/code-location';
+import { isResourceDefinition } from '../definitions/resource';
 import type { LocationSnapshot } from '../definitions/snapshot';
 import { locationSnapshot } from '../definitions/to-snapshot';
 
@@ -30,22 +35,44 @@ export interface LocationWorker {
  */
 export async function createLocationWorker(opts: LocationWorkerOptions): Promise<LocationWorker> {
   const snapshot = locationSnapshot(opts.location);
-  const { io, owned } = locationIOManager(opts.location, opts.warehousePath);
-  const worker = await Worker.create({
-    connection: opts.connection,
-    namespace: opts.namespace,
-    taskQueue: snapshot.taskQueue,
-    activities: createLocationActivities({ location: opts.location, catalog: opts.catalog, io, resources: { ...opts.location.resources }, ...(opts.echo ? { echo: opts.echo } : {}) }),
-    maxConcurrentActivityTaskExecutions: opts.maxConcurrentSteps ?? 100,
-  });
-  await opts.catalog.publishSnapshot(snapshot, new Date().toISOString());
-  const dispose = async (): Promise<void> => {
-    for (const r of Object.values(opts.location.resources)) {
-      const closer = (r as { close?: () => unknown; dispose?: () => unknown } | null);
-      if (closer && typeof closer.close === 'function') await closer.close();
-      else if (closer && typeof closer.dispose === 'function') await closer.dispose();
-    }
-    await owned?.close();
-  };
-  return { worker, snapshot, dispose };
+  // Declared resources are built once per worker, before it polls: bad config or a missing variable fails here.
+  const built = await initResources(opts.location);
+  const redactor = createRedactor(built.secrets);
+  const echo = opts.echo;
+  try {
+    const { io, ioFor, owned } = locationIOManager(opts.location, opts.warehousePath, built.resources);
+    const worker = await Worker.create({
+      connection: opts.connection,
+      namespace: opts.namespace,
+      taskQueue: snapshot.taskQueue,
+      activities: createLocationActivities({
+        location: opts.location,
+        catalog: redactingCatalog(opts.catalog, redactor),
+        io,
+        ioFor,
+        resources: built.resources,
+        redactor,
+        ...(echo ? { echo: (line: LogLine, key: string) => echo(redactor.active ? { ...line, message: redactor.text(line.message) } : line, key) } : {}),
+      }),
+      maxConcurrentActivityTaskExecutions: opts.maxConcurrentSteps ?? 100,
+      dataConverter: cairnDataConverter(),
+    });
+    await opts.catalog.publishSnapshot(snapshot, new Date().toISOString());
+    const dispose = async (): Promise<void> => {
+      // Plain resource objects are closed here; declared ones by their own `dispose`, in `built.dispose()`.
+      for (const r of Object.values(opts.location.resources)) {
+        if (isResourceDefinition(r)) continue;
+        const closer = (r as { close?: () => unknown; dispose?: () => unknown } | null);
+        if (closer && typeof closer.close === 'function') await closer.close();
+        else if (closer && typeof closer.dispose === 'function') await closer.dispose();
+      }
+      await built.dispose();
+      await owned?.close();
+    };
+    return { worker, snapshot, dispose };
+  } catch (err) {
+    await built.dispose().catch(() => undefined);
+    throw err;
+  }
 }
+

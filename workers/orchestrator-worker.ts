@@ -1,6 +1,7 @@
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { CatalogStore } from '../activities/catalog/catalog-store';
 import { createOrchestratorActivities } from '../activities/orchestrator-activities';
+import { cairnDataConverter } from '../client/encryption';
 import { ORCHESTRATOR_TASK_QUEUE } from '../definitions/snapshot';
 import { ensureSearchAttributes } from './search-attributes';
 
@@ -24,5 +25,6 @@ export async function createOrchestratorWorker(opts: OrchestratorWorkerOptions):
     workflowBundle: opts.workflowBundle,
     activities: createOrchestratorActivities({ catalog: opts.catalog, searchAttributes }),
     maxConcurrentWorkflowTaskExecutions: 40,
+    dataConverter: cairnDataConverter(),
   });
 }

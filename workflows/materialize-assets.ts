@@ -247,7 +247,8 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
     let changed = false;
     let draining = false;
 
-    const skipDownstream = (from: number, reason: string): void => {
+    // `reason` completes "skipped: upstream '<key>' ..."; a blocking check gives its own full message.
+    const skipDownstream = (from: number, reason: string, message?: string): void => {
       const queue = [from];
       while (queue.length > 0) {
         for (const c of children[queue.pop() as number] ?? []) {
@@ -255,7 +256,7 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
             const g = p.steps[c]?.group;
             const wasBlocked = (remaining[c] ?? 0) > 0;
             status[c] = 'skipped';
-            errors.set(c, `skipped: upstream '${p.steps[from]?.key}' ${reason}`);
+            errors.set(c, message ?? `skipped: upstream '${p.steps[from]?.key}' ${reason}`);
             queue.push(c);
             if (g !== undefined && wasBlocked) {
               blocked[g] = (blocked[g] ?? 1) - 1;
@@ -281,12 +282,14 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
       skipDownstream(i, 'failed');
     };
 
-    // What a step reported for one asset: built (perhaps with a failed blocking check), skipped or failed.
+    // What a step reported for one asset: built, skipped or failed, perhaps with a failed blocking check (then
+    // the asset is materialized, or failed when the check kept its staged output from being published).
     const applyOutcome = (i: number, o: AssetOutcome): void => {
-      if (o.status === 'materialized' && o.failedCheck !== undefined) {
-        status[i] = 'materialized';
+      if (o.failedCheck !== undefined) {
+        status[i] = o.status === 'failed' ? 'failed' : 'materialized';
+        if (o.status === 'failed') errors.set(i, o.error ?? `blocked by check ${o.failedCheck}`);
         failedChecks.set(i, o.failedCheck);
-        skipDownstream(i, o.failedCheck);
+        skipDownstream(i, '', `skipped: blocked by check ${o.failedCheck} of '${p.steps[i]?.key}'`);
       } else if (o.status === 'materialized') materialized(i);
       else if (o.status === 'skipped') {
         status[i] = 'skipped';

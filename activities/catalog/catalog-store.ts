@@ -234,6 +234,13 @@ export interface CatalogStore {
    */
   assetStatuses(keys?: string[]): Promise<Map<string, AssetStatus>>;
   /**
+   * The latest result of every asset check: per (asset, check name), its newest `check_evaluation` event (the
+   * highest id, whatever its partition; a run's retry updates its event in place and keeps the id), from a run
+   * or reported. Without `keys`, covers every asset with a check result; with `keys`, only those assets (keys
+   * without results add nothing). Ordered by asset key, then check name.
+   */
+  latestCheckEvaluations(keys?: string[]): Promise<StoredAssetEvent[]>;
+  /**
    * Deletes asset events (and run events) older than `before`, keeping each asset's latest event of each type
    * and partition, and log lines of runs that finished before it. Returns how many rows went (or would go, with
    * `dryRun`).

@@ -9,28 +9,26 @@ import { CairnError, ErrorCodes } from '../../definitions/errors';
 import { isSqlFragment, sql, type SqlFragment } from '../../definitions/sql';
 import type { DuckDBResource } from './duckdb-resource';
 import { bindSql } from './duckdb-run';
+import type { StoredValue } from '../../definitions/stored-value';
+import type { Audit, HandledOutput, LoadMode, OutputInfo, StagedOutput } from '../io-manager';
+import { emptyStoredValue } from '../stored-values';
 import { isPartitionColumn, publishPartitions } from './publish-partitions';
-import { findObject, publishTable, tableColumns, type StagingTable } from './publish-table';
+import { findObject, isRejected, publishTable, tableColumns, type StagingAudit, type StagingTable } from './publish-table';
+import { storedTable } from './stored-table';
+import { dropStagedTable, keepStaged, listStagedTables } from './wap';
 import { appendRows, createTableSql, describeValue, inferColumns, type ColumnSpec } from './row-columns';
 import { isTableInput, tableInput, type TableInput } from './table-input';
 
 export type { TableInput } from './table-input';
 export { PARTITION_COLUMN } from './publish-partitions';
 
-/** Which output is being stored; `partitionKeys` for a partitioned asset (the run's keys, at least one). */
-export interface OutputInfo {
-  assetKey: string;
-  runId: string;
-  partitionKeys?: readonly string[];
-}
+export type { OutputInfo } from '../io-manager';
 
 /**
  * What was stored: `metadata` is `{}` for an asset without a value, else typed metadata
  * `{ table: text 'schema.table', rowCount: row_count, columns: table_schema }`.
  */
-export interface StoredOutput {
-  metadata: Record<string, unknown>;
-}
+export type StoredOutput = HandledOutput;
 
 /** A downstream step asked for an asset whose table does not exist. */
 export class AssetNotMaterializedError extends Error {
@@ -62,6 +60,7 @@ export class AssetNotMaterializedError extends Error {
  * `rowCount` is the number of rows written for the run's partitions.
  */
 export class DuckDBIOManager {
+  readonly type = 'duckdb';
   constructor(readonly resource: DuckDBResource) {}
 
   /**
@@ -77,8 +76,12 @@ export class DuckDBIOManager {
     return { schema: segments.length > 0 ? segments.join('_') : 'main', table };
   }
 
-  /** Stores `value` as the asset's table (see the class description for what is accepted). */
-  async handleOutput(info: OutputInfo, value: unknown): Promise<StoredOutput> {
+  /**
+   * Stores `value` as the asset's table (see the class description for what is accepted). With `audit`
+   * (write-audit-publish) the audit sees the filled staging table before the swap; when it rejects the write the
+   * published table is untouched and the staging table is kept under a `__cairn_wap_` name (see `wap.ts`).
+   */
+  async handleOutput(info: OutputInfo, value: unknown, audit?: Audit): Promise<StoredOutput> {
     if (value === undefined || value === null) return { metadata: {} };
     const target = this.tableFor(info.assetKey);
     const where = `asset '${info.assetKey}'`;
@@ -93,11 +96,25 @@ export class DuckDBIOManager {
     } else if (isIterable(value)) fill = (conn, staging) => fillFromBatches(conn, staging, value, where);
     else throw unsupported(info.assetKey, describeValue(value));
     const keys = info.partitionKeys;
-    const published = await this.resource.withConnection((conn) =>
-      keys === undefined
-        ? publishTable(conn, target, (staging) => fill(conn, staging))
-        : publishPartitions(conn, target, { assetKey: info.assetKey, keys }, (staging) => fill(conn, staging)),
-    );
+    const stagingAudit: StagingAudit | undefined = audit
+      ? (staging) => audit(staging ? storedTable(this.resource, info.assetKey, staging, keys) : emptyStoredValue(info.assetKey, keys))
+      : undefined;
+    const { published, staged } = await this.resource.withConnection(async (conn) => {
+      const result = keys === undefined
+        ? await publishTable(conn, target, (staging) => fill(conn, staging), stagingAudit)
+        : await publishPartitions(conn, target, { assetKey: info.assetKey, keys }, (staging) => fill(conn, staging), stagingAudit);
+      if (!isRejected(result)) return { published: result, staged: undefined };
+      if (!result.staging) return { published: undefined, staged: undefined };
+      const kept = await keepStaged(conn, result.staging, target, { assetKey: info.assetKey, runId: info.runId, reason: result.rejected, ...(keys ? { partitionKeys: keys } : {}) });
+      return { published: undefined, staged: kept };
+    });
+    if (!published) {
+      return {
+        published: false,
+        metadata: staged ? { staged_table: meta.text(staged.id), rowCount: meta.rowCount(staged.rowCount ?? 0) } : {},
+        ...(staged ? { staged } : {}),
+      };
+    }
     return {
       metadata: {
         table: meta.text(published.table),
@@ -115,8 +132,33 @@ export class DuckDBIOManager {
    */
   async loadInput(upstreamKey: string, mode?: 'relation', partitionKeys?: readonly string[]): Promise<TableInput>;
   async loadInput(upstreamKey: string, mode: 'rows', partitionKeys?: readonly string[]): Promise<Record<string, unknown>[]>;
-  async loadInput(upstreamKey: string, mode: 'relation' | 'rows', partitionKeys?: readonly string[]): Promise<unknown>;
-  async loadInput(upstreamKey: string, mode: 'relation' | 'rows' = 'relation', partitionKeys?: readonly string[]): Promise<unknown> {
+  async loadInput(upstreamKey: string, mode: 'batches', partitionKeys?: readonly string[]): Promise<AsyncIterable<Record<string, unknown>[]>>;
+  async loadInput(upstreamKey: string, mode: LoadMode, partitionKeys?: readonly string[]): Promise<unknown>;
+  async loadInput(upstreamKey: string, mode: LoadMode = 'relation', partitionKeys?: readonly string[]): Promise<unknown> {
+    const input = await this.locate(upstreamKey, partitionKeys);
+    if (mode === 'rows') return await input.rows();
+    if (mode === 'batches') return input.batches();
+    return input;
+  }
+
+  /** The published table (of `partitionKeys` only, when given) as a stored value, for checks run without materializing. */
+  async loadStored(assetKey: string, partitionKeys?: readonly string[]): Promise<StoredValue> {
+    const input = await this.locate(assetKey, partitionKeys);
+    const [schema, ...rest] = input.table.split('.');
+    return storedTable(this.resource, assetKey, { schema: schema as string, table: rest.join('.') }, input.partitionKeys, input.partitionKeys !== undefined);
+  }
+
+  /** Rejected writes kept for inspection in this warehouse, oldest first. */
+  async listStaged(): Promise<StagedOutput[]> {
+    return this.resource.withConnection((conn) => listStagedTables(conn));
+  }
+
+  /** Drops a kept staged table by its id (`schema.table` as listed). */
+  async dropStaged(id: string): Promise<boolean> {
+    return this.resource.withConnection((conn) => dropStagedTable(conn, id));
+  }
+
+  private async locate(upstreamKey: string, partitionKeys?: readonly string[]): Promise<TableInput> {
     if (partitionKeys?.length === 0) {
       throw new CairnError(ErrorCodes.InvalidPartition, `loading '${upstreamKey}' for partitions needs at least one partition key`, upstreamKey);
     }
@@ -127,8 +169,7 @@ export class DuckDBIOManager {
       return { ...object, partitioned: (await tableColumns(conn, object.table)).some((c) => isPartitionColumn(c.name)) };
     });
     if (!found) throw new AssetNotMaterializedError(upstreamKey, `${name.schema}.${name.table}`);
-    const input = tableInput(this.resource, upstreamKey, found.table.schema, found.table.table, found.partitioned ? partitionKeys : undefined);
-    return mode === 'rows' ? await input.rows() : input;
+    return tableInput(this.resource, upstreamKey, found.table.schema, found.table.table, found.partitioned ? partitionKeys : undefined);
   }
 }
 

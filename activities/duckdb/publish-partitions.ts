@@ -22,6 +22,8 @@ import {
   tableColumns,
   withTableLock,
   type PublishedTable,
+  type RejectedWrite,
+  type StagingAudit,
   type StagingTable,
   type TableName,
 } from './publish-table';
@@ -67,14 +69,16 @@ export interface PartitionWrite {
  * Replaces the partitions `write.keys` of `target`. `fill` creates and fills the staging table and returns true,
  * or returns false without creating it when the output has no rows: then the partitions are only deleted.
  * Reports `rowCount` = rows written for these partitions, `columns` = the table's columns (none if the table
- * does not exist and nothing was written).
+ * does not exist and nothing was written). With `audit`, the staged rows (already carrying their partition keys)
+ * are audited first, and a rejection returns a {@link RejectedWrite} with `target` untouched.
  */
 export async function publishPartitions(
   conn: DuckDBConnection,
   target: TableName,
   write: PartitionWrite,
   fill: (staging: StagingTable) => Promise<boolean>,
-): Promise<PublishedTable> {
+  audit?: StagingAudit,
+): Promise<PublishedTable | RejectedWrite> {
   const where = `asset '${write.assetKey}'`;
   if (write.keys.length === 0) {
     throw new CairnError(ErrorCodes.InvalidPartition, `${where}: a partitioned write needs at least one partition key`, write.assetKey);
@@ -84,6 +88,8 @@ export async function publishPartitions(
   try {
     const created = await fill(staging);
     if (created) await preparePartitionColumn(conn, staging, write);
+    const verdict = audit ? await audit(created ? staging : undefined) : undefined;
+    if (verdict && !verdict.publish) return { rejected: verdict.reason, ...(created ? { staging } : {}) };
     return await withTableLock(target, () =>
       inTransaction(conn, async () => {
         const name = `${target.schema}.${target.table}`;

@@ -28,6 +28,22 @@ export interface PublishedTable {
   columns: { name: string; type: string }[];
 }
 
+/**
+ * The audit of write-audit-publish: sees the filled staging table (undefined when the output had no rows) before
+ * the swap; `publish: false` stops the swap and leaves the staging table in place for the caller to keep.
+ */
+export type StagingAudit = (staging: StagingTable | undefined) => Promise<{ publish: true } | { publish: false; reason: string }>;
+
+/** A write the audit rejected: nothing was published; `staging` (when there were rows) still exists. */
+export interface RejectedWrite {
+  rejected: string;
+  staging?: StagingTable;
+}
+
+export function isRejected(result: PublishedTable | RejectedWrite): result is RejectedWrite {
+  return 'rejected' in result;
+}
+
 /** Marks staging tables; anything with this infix in its name is a leftover of an interrupted write. */
 export const STAGING_INFIX = '__cairn_staging_';
 
@@ -39,17 +55,21 @@ export function quoteTable(name: TableName): string {
 /**
  * Publishes `target` atomically. `fill` must create the staging table (and fill it) and return true, or return
  * false without creating it when there is nothing to publish: then any previous version of `target` is dropped
- * (so downstream never reads stale rows) and the report has `rowCount: 0, columns: []`.
+ * (so downstream never reads stale rows) and the report has `rowCount: 0, columns: []`. With `audit`, the
+ * staging table is audited first, and a rejection returns a {@link RejectedWrite} with `target` untouched.
  */
 export async function publishTable(
   conn: DuckDBConnection,
   target: TableName,
   fill: (staging: StagingTable) => Promise<boolean>,
-): Promise<PublishedTable> {
+  audit?: StagingAudit,
+): Promise<PublishedTable | RejectedWrite> {
   await ensureSchema(conn, target.schema);
   const staging = newStagingTable(target);
   try {
     const created = await fill(staging);
+    const verdict = audit ? await audit(created ? staging : undefined) : undefined;
+    if (verdict && !verdict.publish) return { rejected: verdict.reason, ...(created ? { staging } : {}) };
     return await serialized(() =>
       withTableLock(target, () =>
         inTransaction(conn, async () => {
@@ -120,7 +140,7 @@ let catalogChanges: Promise<unknown> = Promise.resolve();
  * transactions that create or drop the same catalog entry ("write-write conflict"). They are short; the slow
  * part, filling the staging table, runs concurrently.
  */
-function serialized<T>(fn: () => Promise<T>): Promise<T> {
+export function serialized<T>(fn: () => Promise<T>): Promise<T> {
   const result = catalogChanges.then(fn);
   catalogChanges = result.catch(() => undefined);
   return result;

@@ -32,6 +32,16 @@ function materialization(over: Partial<AssetEvent> & { runId: string; assetKey: 
   };
 }
 
+/** A run's check evaluation, keyed like the step activity keys it. */
+function checkEvaluation(over: Partial<AssetEvent> & { runId: string; assetKey: string; name: string; passed: boolean }): AssetEvent {
+  const { name, passed, ...rest } = over;
+  const partition = rest.partition ?? null;
+  return {
+    eventKey: runEventKey('check_evaluation', rest.runId, rest.assetKey, partition, name), type: 'check_evaluation', partition,
+    attempt: 1, metadata: {}, at: '2024-01-01T00:00:00.000Z', source: 'run', check: { name, passed, severity: 'ERROR' }, ...rest,
+  };
+}
+
 /** An event reported from outside (`cairn report`). */
 function reported(over: Partial<AssetEvent> & { assetKey: string; type: AssetEvent['type'] }): AssetEvent {
   return { eventKey: `report:${uid()}`, partition: null, runId: null, attempt: 1, metadata: {}, at: '2024-01-01T00:00:00.000Z', source: 'report', ...over };
@@ -274,7 +284,7 @@ export function catalogConformance(name: string, open: () => Promise<CatalogStor
     });
 
     test('the schema version is the newest migration', async () => {
-      await withStore(async (s) => assert.equal(await s.schemaVersion(), 3));
+      await withStore(async (s) => assert.equal(await s.schemaVersion(), 4));
     });
 
     test('step results upsert on run and asset key and the later attempt wins', async () => {
@@ -492,6 +502,84 @@ export function catalogConformance(name: string, open: () => Promise<CatalogStor
         const everything = await s.assetStatuses();
         assert.equal(everything.get(a)?.lastMaterialization?.runId, `${p}-r2`);
         assert.equal(everything.has(c), false);
+      });
+    });
+
+    test('latest check evaluations: the newest evaluation of each check wins, ordered by asset key and check name', async () => {
+      const p = uid();
+      const [a, b] = [`${p}/a`, `${p}/b`];
+      await withStore(async (s) => {
+        await s.recordAssetEvent(checkEvaluation({ runId: `${p}-r1`, assetKey: b, name: 'positive', passed: true }));
+        await s.recordAssetEvent(checkEvaluation({ runId: `${p}-r1`, assetKey: a, name: 'unique', passed: true }));
+        await s.recordAssetEvent(checkEvaluation({
+          runId: `${p}-r1`, assetKey: a, name: 'not_null', passed: false, metadata: { failing_rows: { type: 'row_count', value: 3 } },
+        }));
+        await s.recordAssetEvent(materialization({ runId: `${p}-r2`, assetKey: a }));
+        // An older timestamp does not matter: the evaluation recorded last is the latest.
+        await s.recordAssetEvent(checkEvaluation({
+          runId: `${p}-r2`, assetKey: a, name: 'not_null', passed: true, at: '2023-12-31T00:00:00.000Z',
+          check: { name: 'not_null', passed: true, severity: 'WARN', description: 'ids are set' },
+        }));
+        const latest = await s.latestCheckEvaluations([b, a]);
+        assert.deepEqual(latest.map((e) => [e.assetKey, e.check?.name, e.runId, e.check?.passed]), [
+          [a, 'not_null', `${p}-r2`, true], [a, 'unique', `${p}-r1`, true], [b, 'positive', `${p}-r1`, true],
+        ]);
+        const { id, ...notNull } = latest[0] as NonNullable<(typeof latest)[0]>;
+        assert.ok(id > 0);
+        assert.deepEqual(notNull, checkEvaluation({
+          runId: `${p}-r2`, assetKey: a, name: 'not_null', passed: true, at: '2023-12-31T00:00:00.000Z',
+          check: { name: 'not_null', passed: true, severity: 'WARN', description: 'ids are set' },
+        }));
+      });
+    });
+
+    test('latest check evaluations: keys narrow the assets; without keys every asset with check results is covered', async () => {
+      const p = uid();
+      const [a, b, none] = [`${p}/a`, `${p}/b`, `${p}/none`];
+      await withStore(async (s) => {
+        await s.recordAssetEvent(checkEvaluation({ runId: `${p}-r1`, assetKey: a, name: 'c1', passed: true }));
+        await s.recordAssetEvent(checkEvaluation({ runId: `${p}-r1`, assetKey: b, name: 'c1', passed: false }));
+        await s.recordAssetEvent(materialization({ runId: `${p}-r1`, assetKey: none }));
+        const pairs = (events: { assetKey: string; check?: { name: string } }[]) => events.map((e) => `${e.assetKey}:${e.check?.name ?? ''}`);
+        assert.deepEqual(pairs(await s.latestCheckEvaluations([a])), [`${a}:c1`]);
+        assert.deepEqual(pairs(await s.latestCheckEvaluations([b, a, b])), [`${a}:c1`, `${b}:c1`], 'a key given twice counts once');
+        assert.deepEqual(await s.latestCheckEvaluations([none, `${p}/unknown`]), []);
+        assert.deepEqual(await s.latestCheckEvaluations([]), []);
+        const everything = pairs(await s.latestCheckEvaluations()).filter((x) => x.startsWith(`${p}/`));
+        assert.deepEqual(everything, [`${a}:c1`, `${b}:c1`]);
+      });
+    });
+
+    test('latest check evaluations: across partitions the newest evaluation wins; a retry of an older one keeps its place', async () => {
+      const p = uid();
+      const a = `${p}/a`;
+      await withStore(async (s) => {
+        await s.recordAssetEvent(checkEvaluation({ runId: `${p}-r1`, assetKey: a, name: 'rows', passed: false, partition: '2024-01-01' }));
+        await s.recordAssetEvent(checkEvaluation({ runId: `${p}-r2`, assetKey: a, name: 'rows', passed: true, partition: '2024-01-02' }));
+        assert.deepEqual((await s.latestCheckEvaluations([a])).map((e) => [e.partition, e.runId]), [['2024-01-02', `${p}-r2`]]);
+        // The step of run 1 retried: its event is updated in place, and stays older than run 2's.
+        await s.recordAssetEvent(checkEvaluation({ runId: `${p}-r1`, assetKey: a, name: 'rows', passed: true, partition: '2024-01-01', attempt: 2 }));
+        assert.deepEqual((await s.latestCheckEvaluations([a])).map((e) => [e.partition, e.runId]), [['2024-01-02', `${p}-r2`]]);
+        await s.recordAssetEvent(checkEvaluation({ runId: `${p}-r3`, assetKey: a, name: 'rows', passed: false, partition: '2024-01-01' }));
+        const [latest] = await s.latestCheckEvaluations([a]);
+        assert.deepEqual([latest?.partition, latest?.runId, latest?.check?.passed], ['2024-01-01', `${p}-r3`, false]);
+      });
+    });
+
+    test('latest check evaluations: a reported evaluation counts like a run\'s', async () => {
+      const p = uid();
+      const a = `${p}/a`;
+      await withStore(async (s) => {
+        await s.recordAssetEvent(checkEvaluation({ runId: `${p}-r1`, assetKey: a, name: 'fresh', passed: true }));
+        await s.recordAssetEvent(reported({
+          assetKey: a, type: 'check_evaluation', check: { name: 'fresh', passed: false, severity: 'WARN' }, metadata: { lag_h: { type: 'number', value: 30 } },
+        }));
+        const [latest, ...rest] = await s.latestCheckEvaluations([a]);
+        assert.deepEqual(rest, []);
+        assert.equal(latest?.source, 'report');
+        assert.equal(latest?.runId, null);
+        assert.deepEqual(latest?.check, { name: 'fresh', passed: false, severity: 'WARN' });
+        assert.deepEqual(latest?.metadata, { lag_h: { type: 'number', value: 30 } });
       });
     });
   });
