@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { CairnError, ErrorCodes } from '../definitions/errors';
-import { graphFromSnapshots, planRun } from '../definitions/plan';
+import { graphFromSnapshots, planRun, type RunPlan } from '../definitions/plan';
 import { backfillAssets, checkRunPartition, planBackfill, resolveBackfillTargets, type BackfillPlan } from '../definitions/backfill-plan';
 import type { PartitionKeysOptions } from '../definitions/partitions/keys';
 import { partitionKeys } from '../definitions/partitions/keys';
@@ -88,7 +88,7 @@ export async function planFromCatalog(catalog: CatalogStore, input: PlanRunInput
     };
   }
   if (typeof input.selection !== 'string') throw new CairnError(ErrorCodes.InvalidSelection, 'a selection is required');
-  const full = planRun(snapshots, input.selection);
+  const full = input.checksOnly ? checksOnlyPlan(snapshots, input.selection) : planRun(snapshots, input.selection);
   const graph = graphFromSnapshots(snapshots);
   checkRunPartition(full.steps.map((s) => graph.node(s.key)), input.partition, await partitionOptions(catalog, snapshots));
   if (input.partition !== undefined) {
@@ -99,6 +99,16 @@ export async function planFromCatalog(catalog: CatalogStore, input: PlanRunInput
   const states = await assetStates(catalog, graphFromSnapshots(snapshots), full.steps.map((s) => s.key));
   const needed = new Set(states.filter((s) => s.needsRun).map((s) => s.key));
   return { plan: planRun(snapshots, input.selection, { only: (k) => needed.has(k) }), selection: input.selection };
+}
+
+/** The selection narrowed to assets whose checks a location worker evaluates (dbt tests run with `dbt build`). */
+function checksOnlyPlan(snapshots: LocationSnapshot[], selection: string): RunPlan {
+  const checked = new Set(snapshots.flatMap((s) => s.assets.filter((a) => (a.checks?.length ?? 0) > 0 && a.multiAsset === undefined).map((a) => a.key)));
+  const plan = planRun(snapshots, selection, { only: (k) => checked.has(k) });
+  if (plan.steps.length === 0) {
+    throw new CairnError(ErrorCodes.EmptySelection, `no asset selected by '${selection}' has checks to run; declare them with asset({ checks }) or codeLocation({ checks })`);
+  }
+  return plan;
 }
 
 /** The orchestrator's activities: planning over the published snapshots, and run records in the catalog. */
@@ -125,7 +135,8 @@ export function createOrchestratorActivities(deps: OrchestratorActivityDeps): Or
       await catalog.recordRunStarted(run);
     },
     async recordRunFinished({ runId, summary, finishedAt }) {
-      await catalog.recordStepResults(summary.assets.map((a) => ({ runId, assetKey: a.key, status: a.status, ...(a.error !== undefined ? { error: a.error } : {}), attempt: a.attempt ?? 1, at: finishedAt })));
+      // A checks-only run wrote nothing: its steps are not materializations (its check events are in the log).
+      if (!summary.checksOnly) await catalog.recordStepResults(summary.assets.map((a) => ({ runId, assetKey: a.key, status: a.status, ...(a.error !== undefined ? { error: a.error } : {}), attempt: a.attempt ?? 1, at: finishedAt })));
       const counts = { materialized: 0, failed: 0, skipped: 0 };
       for (const a of summary.assets) counts[a.status]++;
       await catalog.recordRunFinished(runId, summary.status, finishedAt, { workflowId: summary.workflowId, ...counts });

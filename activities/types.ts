@@ -67,6 +67,8 @@ export interface RunSummary {
   runId: string;
   workflowId: string;
   status: 'succeeded' | 'failed' | 'canceled';
+  /** A checks-only run: `materialized` means the asset's checks were evaluated; nothing was written. */
+  checksOnly?: boolean;
   assets: StepReport[];
 }
 
@@ -81,6 +83,8 @@ export interface PlanRunInput {
   selection?: string;
   /** Keep only assets that are missing or stale. */
   staleOnly?: boolean;
+  /** Keep only assets with checks that Cairn evaluates (not those of a multi-asset), to check without materializing. */
+  checksOnly?: boolean;
   reexecute?: ReexecuteRequest;
   /** Run every selected asset for this partition key (they must all be partitioned, and it must be their key). */
   partition?: string;

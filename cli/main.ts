@@ -20,6 +20,7 @@ import { registerReexecute } from './reexecute';
 import { registerReport } from './report';
 import { registerRuns } from './runs';
 import { registerStatus } from './status';
+import { registerWap } from './wap';
 import { registerWorker } from './worker';
 
 const program = new Command('cairn')
@@ -45,6 +46,7 @@ registerHistory(program, globals);
 registerCatalog(program, globals);
 registerPartitions(program, globals);
 registerDemo(program, globals);
+registerWap(program, globals);
 registerWorker(program, globals);
 registerCodecServer(program, globals);
 

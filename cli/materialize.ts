@@ -24,6 +24,7 @@ export interface MaterializeOptions {
   maxConcurrency?: string;
   workflowId?: string;
   staleOnly?: boolean;
+  checksOnly?: boolean;
   partition?: string;
 }
 
@@ -144,6 +145,7 @@ export function registerMaterialize(program: Command, globals: () => GlobalOptio
     .option('--max-concurrency <n>', 'steps running at once (default 16)')
     .option('--workflow-id <id>', 'workflow id to use instead of a generated one')
     .option('--stale-only', 'run only the selected assets that are missing or stale (see `cairn status`)')
+    .option('--checks-only', "evaluate the selected assets' checks against their stored values; materialize nothing")
     .option('-p, --partition <key>', 'run the selected (partitioned) assets for this partition key')
     .action(async (opts: MaterializeOptions) => {
       const settings = settingsOnly(globals());
@@ -154,14 +156,16 @@ export function registerMaterialize(program: Command, globals: () => GlobalOptio
         maxConcurrency = Number(opts.maxConcurrency);
         if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > 500) throw new CliExit(Exit.badInput, `--max-concurrency must be a whole number from 1 to 500, got '${opts.maxConcurrency}'`);
       }
-      const planned = await preflight(settings, { selection: opts.select, ...(opts.staleOnly ? { staleOnly: true } : {}), ...(opts.partition !== undefined ? { partition: opts.partition } : {}) }, config);
+      if (opts.checksOnly && opts.staleOnly) throw new CliExit(Exit.badInput, '--checks-only and --stale-only do not go together: checks-only runs materialize nothing');
+      const only = { ...(opts.staleOnly ? { staleOnly: true } : {}), ...(opts.checksOnly ? { checksOnly: true } : {}) };
+      const planned = await preflight(settings, { selection: opts.select, ...only, ...(opts.partition !== undefined ? { partition: opts.partition } : {}) }, config);
       if (opts.staleOnly && planned.plan.steps.length === 0) {
         if (opts.json) process.stdout.write(`${JSON.stringify({ status: 'nothing-to-do', selection: opts.select, assets: [] })}\n`);
         else process.stdout.write(`nothing in '${opts.select}' is missing or stale; no run started\n`);
         return;
       }
       const input: MaterializeAssetsInput = {
-        selection: opts.select, ...(opts.staleOnly ? { staleOnly: true } : {}), ...(opts.partition !== undefined ? { partition: opts.partition } : {}), ...(config ? { config } : {}), ...(tags ? { tags } : {}), ...(maxConcurrency ? { maxConcurrency } : {}),
+        selection: opts.select, ...only, ...(opts.partition !== undefined ? { partition: opts.partition } : {}), ...(config ? { config } : {}), ...(tags ? { tags } : {}), ...(maxConcurrency ? { maxConcurrency } : {}),
       };
       const summary = await runAndReport(settings, input, { ...(opts.json ? { json: true } : {}), ...(opts.workflowId ? { workflowId: opts.workflowId } : {}) });
       if (summary.status !== 'succeeded') process.exitCode = Exit.runFailed;

@@ -62,14 +62,17 @@ export function printSummary(summary: RunSummary & { assets: { metadata?: Metada
       ? a.error.split('\n')[0]
       : a.failedCheck
         ? pc.red(`blocking check failed: ${a.failedCheck}`)
-        : rows
+        : summary.checksOnly
+          ? 'checks evaluated (cairn checks)'
+          : rows
           ? [`${String(rows.value)} rows`, table].filter(Boolean).join(', ')
           : firstText ? displayMetadataValue(firstText).slice(0, 100) : '';
     const color = a.status === 'materialized' ? pc.green : a.status === 'failed' ? pc.red : pc.yellow;
-    out.write(`${a.key.padEnd(width)}  ${color(a.status.padEnd(12))}  ${details ?? ''}\n`);
+    const label = summary.checksOnly && a.status === 'materialized' ? 'checked' : a.status;
+    out.write(`${a.key.padEnd(width)}  ${color(label.padEnd(12))}  ${details ?? ''}\n`);
   }
   const verdict = summary.status === 'succeeded' ? pc.green('succeeded') : summary.status === 'failed' ? pc.red('failed') : pc.yellow(summary.status);
-  out.write(`\nrun ${summary.runId} ${verdict}: ${counts.materialized} materialized, ${counts.failed} failed, ${counts.skipped} skipped\n`);
+  out.write(`\nrun ${summary.runId} ${verdict}: ${counts.materialized} ${summary.checksOnly ? 'checked' : 'materialized'}, ${counts.failed} failed, ${counts.skipped} skipped\n`);
   out.write(`Temporal UI: ${uiLink}\n`);
 }
 

@@ -12,6 +12,8 @@ export interface MaterializeAssetsInput {
   trigger?: string;
   /** Run only the selected assets that are missing or stale. */
   staleOnly?: boolean;
+  /** Evaluate the checks of the selected assets against their stored values, without materializing anything. */
+  checksOnly?: boolean;
   /** Re-execute an earlier run: `{"runId": "...", "mode": "from-failure" | "all"}`. */
   reexecute?: ReexecuteRequest;
   tags?: Record<string, string>;
@@ -49,7 +51,7 @@ interface ResumeState {
   /** One letter per step: p(ending) m(aterialized) f(ailed) s(kipped). */
   status: string;
   errors: Record<string, string>;
-  /** Steps that materialized but failed a blocking check: index → `check 'name' failed`. */
+  /** Steps with a failed blocking check: index → the check's name. */
   checks?: Record<string, string>;
 }
 
@@ -99,6 +101,9 @@ function checkInput(input: MaterializeAssetsInput): void {
   }
   if (input.staleOnly !== undefined && typeof input.staleOnly !== 'boolean') {
     throw wf.ApplicationFailure.nonRetryable('input.staleOnly must be true or false', 'INVALID_INPUT');
+  }
+  if (input.checksOnly !== undefined && typeof input.checksOnly !== 'boolean') {
+    throw wf.ApplicationFailure.nonRetryable('input.checksOnly must be true or false', 'INVALID_INPUT');
   }
   if (input.trigger !== undefined && (typeof input.trigger !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(input.trigger))) {
     throw wf.ApplicationFailure.nonRetryable('input.trigger must be a short word such as "cli" or "schedule" (letters, digits, _ . : -)', 'INVALID_INPUT');
@@ -162,6 +167,7 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
     runId,
     workflowId: info.workflowId,
     status: final,
+    ...(input.checksOnly ? { checksOnly: true } : {}),
     assets: (plan?.steps ?? []).map((s, i): StepReport => {
       const st = status[i];
       const outcome = st === 'materialized' || st === 'failed' ? st : 'skipped';
@@ -180,6 +186,7 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
           planned = await orchestrator.planRun({
             ...(input.selection !== undefined ? { selection: input.selection } : {}),
             ...(input.staleOnly ? { staleOnly: true } : {}),
+            ...(input.checksOnly ? { checksOnly: true } : {}),
             ...(input.reexecute ? { reexecute: input.reexecute } : {}),
             ...(input.partition !== undefined ? { partition: input.partition } : {}),
           });
@@ -307,6 +314,7 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
         ...(config?.[step.key] !== undefined ? { config: config[step.key] } : {}),
         ...(input.tags ? { tags: input.tags } : {}),
         ...(partition ? { partition } : {}),
+        ...(input.checksOnly ? { checksOnly: true } : {}),
       })
         .then((out) => applyOutcome(i, out.assets?.find((a) => a.key === step.key) ?? { key: step.key, status: 'materialized' }))
         .catch((err: unknown) => {

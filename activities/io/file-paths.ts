@@ -13,6 +13,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { keyProblem } from '../../definitions/asset-key';
 import { CairnError, ErrorCodes } from '../../definitions/errors';
+import { checkLoadKeys } from './values';
 
 /** Starts every partition file's name; the rest is the encoded partition key. */
 export const PARTITION_FILE_PREFIX = 'partition_key=';
@@ -119,9 +120,7 @@ export type Located = { readonly whole: string } | { readonly parts: ReadonlyMap
  * stored.
  */
 export async function locateFiles(dir: string, assetKey: string, ext: string, partitionKeys?: readonly string[]): Promise<Located | undefined> {
-  if (partitionKeys?.length === 0) {
-    throw new CairnError(ErrorCodes.InvalidPartition, `loading '${assetKey}' for partitions needs at least one partition key`, assetKey);
-  }
+  checkLoadKeys(assetKey, partitionKeys);
   const whole = assetFile(dir, assetKey, ext);
   const folder = partitionDir(dir, assetKey);
   if (partitionKeys) {

@@ -11,7 +11,7 @@ import type { Audit, HandledOutput, IOManager, LoadMode, OutputInfo, StagedOutpu
 import { assetFile, locateFiles, partitionDir, partitionFileName, rootDir, tempFileFor, type Located } from './file-paths';
 import { discardFiles, dropKept, listKept, settleWrite, type StagedFile } from './file-wap';
 import { JsonArrayWriter, readJsonFile, streamJsonRows, writeJsonValue } from './json-files';
-import { cannotStore, checkedBatches, combinePartitions, DEFAULT_BATCH_SIZE, isBatchSource, notMaterialized, partitionOfRow, splitByPartition } from './values';
+import { cannotStore, checkedBatches, checkWriteKeys, combinePartitions, DEFAULT_BATCH_SIZE, isBatchSource, notMaterialized, partitionOfRow, splitByPartition } from './values';
 
 const EXT = '.json';
 
@@ -56,7 +56,7 @@ export class JsonIOManager implements IOManager {
       throw cannotStore(info.assetKey, isSqlFragment(value) ? 'a sql`…` query' : 'a table input', 'JSON', 'a JSON value, rows or row batches (a query needs the DuckDB or Parquet IO manager)');
     }
     const keys = info.partitionKeys;
-    if (keys?.length === 0) throw new RangeError(`asset '${info.assetKey}': a partitioned write needs at least one partition key`);
+    checkWriteKeys(info.assetKey, keys);
     const targets = keys === undefined ? [{ target: this.fileFor(info.assetKey) }] : [...new Set(keys)].map((k) => ({ target: this.fileFor(info.assetKey, k), partitionKey: k }));
     const files: StagedFile[] = targets.map((t) => ({ ...t, temp: tempFileFor(t.target) }));
     let rowCount: number | undefined;

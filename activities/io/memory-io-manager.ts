@@ -10,7 +10,9 @@ import { isTableInput } from '../duckdb/table-input';
 import { stagedName, type Audit, type HandledOutput, type IOManager, type LoadMode, type OutputInfo, type StagedOutput } from '../io-manager';
 import {
   checkedBatches,
+  checkLoadKeys,
   checkVerdict,
+  checkWriteKeys,
   chunkRows,
   combinePartitions,
   DEFAULT_BATCH_SIZE,
@@ -40,7 +42,7 @@ export class MemoryIOManager implements IOManager {
   readonly type = 'memory';
   private readonly whole = new Map<string, unknown>();
   private readonly parts = new Map<string, Map<string, unknown>>();
-  private readonly kept = new Map<string, StagedOutput>();
+  private readonly kept = new Map<string, { staged: StagedOutput; held: Held }>();
 
   async handleOutput(info: OutputInfo, value: unknown, audit?: Audit): Promise<HandledOutput> {
     if (value === undefined || value === null) return { metadata: {} };
@@ -48,13 +50,14 @@ export class MemoryIOManager implements IOManager {
     if (isSqlFragment(value) || isTableInput(value)) {
       throw cannotStore(info.assetKey, isSqlFragment(value) ? 'a sql`…` query' : 'a table input', 'in-memory', 'rows, row batches or any other value (a query needs the DuckDB or Parquet IO manager)');
     }
+    const keys = info.partitionKeys;
+    checkWriteKeys(info.assetKey, keys);
     let collected = value;
     if (isBatchSource(value)) {
       const rows: unknown[] = [];
       for await (const batch of checkedBatches(value, where)) for (const row of batch) rows.push(row);
       collected = rows;
     }
-    const keys = info.partitionKeys;
     const held: Held = keys === undefined ? { whole: collected } : { parts: splitByPartition(collected, keys, info.assetKey) };
     const rowCount = countRows(held);
     if (audit) {
@@ -71,7 +74,7 @@ export class MemoryIOManager implements IOManager {
           ...(keys ? { partitionKeys: [...keys] } : {}),
           ...(rowCount !== undefined ? { rowCount } : {}),
         };
-        this.kept.set(staged.id, staged);
+        this.kept.set(staged.id, { staged, held });
         return { metadata: { staged: meta.text(staged.id), ...sizeMetadata(held, rowCount) }, published: false, staged };
       }
     }
@@ -95,17 +98,25 @@ export class MemoryIOManager implements IOManager {
   }
 
   async listStaged(): Promise<StagedOutput[]> {
-    return [...this.kept.values()].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    return [...this.kept.values()].map((k) => k.staged).sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   }
 
-  /** Forgets a rejected write (its rows were never kept: the in-memory manager keeps only the record). */
+  /** Forgets a kept rejected write. */
   async dropStaged(id: string): Promise<boolean> {
     return this.kept.delete(id);
   }
 
+  /** A kept rejected write's value (for tests that inspect it), or undefined. */
+  stagedValue(id: string): StoredValue | undefined {
+    const kept = this.kept.get(id);
+    if (!kept) return undefined;
+    const { staged, held } = kept;
+    return storedValue(staged.assetKey, staged.partitionKeys, () => valueOf(held, staged.partitionKeys?.length === 1));
+  }
+
   /** The stored value of `assetKey` (those partitions, when given); the filter is ignored for an unpartitioned value, as in DuckDB. */
   private find(assetKey: string, partitionKeys?: readonly string[]): unknown {
-    if (partitionKeys?.length === 0) throw new RangeError(`loading '${assetKey}' for partitions needs at least one partition key`);
+    checkLoadKeys(assetKey, partitionKeys);
     const parts = this.parts.get(assetKey);
     if (partitionKeys && parts) {
       const found = new Map<string, unknown>();

@@ -3,10 +3,12 @@
  * reads, that downstream steps query in place with `read_parquet`, without loading them into a database.
  */
 import { join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { meta } from '../../definitions/metadata';
-import { isSqlFragment, sql, type SqlFragment } from '../../definitions/sql';
+import { isSqlFragment, sql } from '../../definitions/sql';
 import type { StoredValue } from '../../definitions/stored-value';
 import { DuckDBResource } from '../duckdb/duckdb-resource';
+import { runStatement } from '../duckdb/duckdb-run';
 import { isTableInput } from '../duckdb/table-input';
 import type { Audit, HandledOutput, IOManager, LoadMode, OutputInfo, StagedOutput } from '../io-manager';
 import { emptyStoredValue } from '../stored-values';
@@ -14,7 +16,7 @@ import { assetFile, locateFiles, partitionDir, partitionFileName, rootDir } from
 import { dropKept, listKept, settleWrite } from './file-wap';
 import { parquetInput, storedParquet, type ParquetInput } from './parquet-input';
 import { writePartitions, writeWhole, type ParquetSource } from './parquet-write';
-import { cannotStore, describeValue, isBatchSource, notMaterialized } from './values';
+import { cannotStore, checkWriteKeys, describeValue, isBatchSource, notMaterialized } from './values';
 
 const EXT = '.parquet';
 
@@ -56,6 +58,7 @@ export class ParquetIOManager implements IOManager {
   /** The DuckDB that writes and reads the files. */
   readonly resource: DuckDBResource;
   private readonly owned: boolean;
+  private prepared: Promise<void> | undefined;
 
   constructor(opts: ParquetIOOptions) {
     this.dir = rootDir(opts?.dir, 'parquetIO()');
@@ -76,12 +79,13 @@ export class ParquetIOManager implements IOManager {
     if (value === undefined || value === null) return { metadata: {} };
     const source = sourceOf(info.assetKey, value);
     const keys = info.partitionKeys;
-    if (keys?.length === 0) throw new RangeError(`asset '${info.assetKey}': a partitioned write needs at least one partition key`);
+    checkWriteKeys(info.assetKey, keys);
     const targets = keys === undefined ? undefined : new Map([...new Set(keys)].map((k) => [k, this.fileFor(info.assetKey, k)]));
     const target = this.fileFor(info.assetKey);
-    const written = await this.resource.withConnection((conn) =>
-      targets ? writePartitions(conn, info.assetKey, source, targets) : writeWhole(conn, info.assetKey, source, target),
-    );
+    const written = await this.resource.withConnection(async (conn) => {
+      await this.prepare(conn);
+      return targets ? writePartitions(conn, info.assetKey, source, targets) : writeWhole(conn, info.assetKey, source, target);
+    });
     const temps = written.files.flatMap((f) => (f.temp ? [f.temp] : []));
     const location = targets ? partitionDir(this.dir, info.assetKey) : target;
     return settleWrite(
@@ -125,6 +129,19 @@ export class ParquetIOManager implements IOManager {
     if (this.owned) await this.resource.close();
   }
 
+  /**
+   * Points the private DuckDB's spill folder (where a temporary table larger than memory goes) into `dir`
+   * instead of DuckDB's default, `.tmp` in the working directory. A given resource keeps its own settings.
+   */
+  private async prepare(conn: DuckDBConnection): Promise<void> {
+    if (!this.owned) return;
+    this.prepared ??= runStatement(conn, `set temp_directory = '${join(this.dir, '.duckdb-tmp').replaceAll("'", "''")}'`).catch((err: unknown) => {
+      this.prepared = undefined;
+      throw err;
+    });
+    await this.prepared;
+  }
+
   /** The stored files of an asset (of `partitionKeys` only, when given) as an input. */
   private async input(assetKey: string, partitionKeys?: readonly string[]): Promise<ParquetInput> {
     const located = await locateFiles(this.dir, assetKey, EXT, partitionKeys);
@@ -150,7 +167,7 @@ export function parquetIO(opts: ParquetIOOptions): ParquetIOManager {
 
 function sourceOf(assetKey: string, value: unknown): ParquetSource {
   if (isSqlFragment(value)) return { query: value };
-  if (isTableInput(value)) return { query: sql`select * from ${value}` satisfies SqlFragment };
+  if (isTableInput(value)) return { query: sql`select * from ${value}` };
   if (Array.isArray(value)) {
     if (Array.isArray(value[0])) {
       throw cannotStore(assetKey, 'an array of arrays', 'Parquet', 'a generator (function* or async function*) that yields arrays of row objects to stream batches of rows');

@@ -86,6 +86,16 @@ export function partitionOfRow(row: Row, keys: readonly string[], assetKey: stri
   return key;
 }
 
+/** Throws unless a partitioned write names at least one partition key. */
+export function checkWriteKeys(assetKey: string, keys: readonly string[] | undefined): void {
+  if (keys?.length === 0) throw new CairnError(ErrorCodes.InvalidPartition, `asset '${assetKey}': a partitioned write needs at least one partition key`, assetKey);
+}
+
+/** Throws unless a partitioned load names at least one partition key. */
+export function checkLoadKeys(assetKey: string, keys: readonly string[] | undefined): void {
+  if (keys?.length === 0) throw new CairnError(ErrorCodes.InvalidPartition, `loading '${assetKey}' for partitions needs at least one partition key`, assetKey);
+}
+
 /** The error for a range run whose output does not say which partition each row belongs to. */
 export function rangeNeedsKeys(assetKey: string, keys: readonly string[], got?: string): CairnError {
   return new CairnError(

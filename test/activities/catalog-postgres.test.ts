@@ -84,7 +84,7 @@ describe('PostgreSQL catalog', () => {
       const runId = `open-catalog-${Date.now()}`;
       await store.recordRunStarted({ runId, workflowId: 'wf', selection: '*', tags: {}, stepCount: 0, startedAt: '2024-01-01T00:00:00.000Z' });
       assert.equal((await store.getRun(runId))?.status, 'running');
-      assert.equal(await store.schemaVersion(), 3);
+      assert.equal(await store.schemaVersion(), 4);
     } finally {
       await store.close();
     }
@@ -126,11 +126,11 @@ describe('PostgreSQL catalog', () => {
       await assert.rejects(PostgresCatalogStore.open(url), (err: unknown) => {
         assert.ok(err instanceof CairnError, String(err));
         assert.equal(err.code, ErrorCodes.CatalogTooNew);
-        assert.match(err.message, /schema version 999, but this Cairn knows versions up to 3/);
+        assert.match(err.message, /schema version 999, but this Cairn knows versions up to 4/);
         return true;
       });
       assert.deepEqual(await fingerprint(url), before);
-      assert.deepEqual((await query<{ v: number }>(url, 'SELECT version AS v FROM schema_migrations ORDER BY version')).map((r) => r.v), url === bare ? [999] : [1, 2, 3, 999]);
+      assert.deepEqual((await query<{ v: number }>(url, 'SELECT version AS v FROM schema_migrations ORDER BY version')).map((r) => r.v), url === bare ? [999] : [1, 2, 3, 4, 999]);
     }
     assert.deepEqual(Object.keys(await fingerprint(bare)), ['schema_migrations']);
   });
@@ -139,10 +139,10 @@ describe('PostgreSQL catalog', () => {
     const url = await freshDatabase('race');
     const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresCatalogStore.open(url, { poolSize: 2 })));
     try {
-      for (const s of stores) assert.equal(await s.schemaVersion(), 3);
+      for (const s of stores) assert.equal(await s.schemaVersion(), 4);
       await Promise.all(stores.map((s) => s.migrate()));
       const rows = await query<{ v: number }>(url, 'SELECT version AS v FROM schema_migrations ORDER BY version');
-      assert.deepEqual(rows.map((r) => r.v), [1, 2, 3]);
+      assert.deepEqual(rows.map((r) => r.v), [1, 2, 3, 4]);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
     }
@@ -156,11 +156,11 @@ describe('PostgreSQL catalog', () => {
     await writeSchema2Data(v2);
     await v2.close();
     await query(url, 'DROP TABLE run_partitions; DROP TABLE dynamic_partitions; DELETE FROM schema_migrations WHERE version = 3');
-    assert.deepEqual((await query<{ v: number }>(url, 'SELECT version AS v FROM schema_migrations ORDER BY version')).map((r) => r.v), [1, 2]);
+    assert.deepEqual((await query<{ v: number }>(url, 'SELECT version AS v FROM schema_migrations ORDER BY version')).map((r) => r.v), [1, 2, 4]);
 
     const store = await PostgresCatalogStore.open(url);
     try {
-      assert.equal(await store.schemaVersion(), 3);
+      assert.equal(await store.schemaVersion(), 4);
       await assertSchema3Data(store);
     } finally {
       await store.close();

@@ -71,7 +71,7 @@ describe('openCatalog', () => {
     const check = new Database(path);
     try {
       const versions = check.prepare('SELECT version FROM schema_migrations ORDER BY version').all([]) as { version: number }[];
-      assert.deepEqual(versions.map((r) => Number(r.version)), [1, 2, 3, 999]);
+      assert.deepEqual(versions.map((r) => Number(r.version)), [1, 2, 3, 4, 999]);
     } finally {
       check.close();
     }
@@ -88,14 +88,14 @@ describe('openCatalog', () => {
     try {
       db.exec('DROP TABLE run_partitions; DROP TABLE dynamic_partitions; DELETE FROM schema_migrations WHERE version = 3;');
       const versions = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all([]) as { version: number }[];
-      assert.deepEqual(versions.map((r) => Number(r.version)), [1, 2]);
+      assert.deepEqual(versions.map((r) => Number(r.version)), [1, 2, 4]);
     } finally {
       db.close();
     }
 
     const store = await SqliteCatalogStore.open(path);
     try {
-      assert.equal(await store.schemaVersion(), 3);
+      assert.equal(await store.schemaVersion(), 4);
       await assertSchema3Data(store);
     } finally {
       await store.close();

@@ -94,6 +94,12 @@ export function ioManagerConformance(name: string, makeManager: () => Promise<IO
         const out = await io.handleOutput(info(key), generate([idRows(0, 4), [], idRows(4, 8), idRows(8, 12)]));
         assert.deepEqual(out.metadata.rowCount, { type: 'row_count', value: 12 });
         assert.deepEqual(((await io.loadInput(key, 'rows')) as Row[]).map((r) => r.id), ids(idRows(0, 12)));
+        function* sync(): Generator<Row[]> {
+          yield idRows(20, 22);
+          yield idRows(22, 23);
+        }
+        await io.handleOutput(info(key), sync());
+        assert.deepEqual(await loadRows(io, key), idRows(20, 23));
       });
     });
 
