@@ -4,7 +4,7 @@
  * partitions share one table, told apart by its `partition_key` column (see `publish-partitions`).
  */
 import { meta } from '../../definitions/metadata';
-import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { CairnError, ErrorCodes } from '../../definitions/errors';
 import { isSqlFragment, sql, type SqlFragment } from '../../definitions/sql';
 import type { DuckDBResource } from './duckdb-resource';
@@ -16,7 +16,8 @@ import { isPartitionColumn, publishPartitions } from './publish-partitions';
 import { findObject, isRejected, publishTable, tableColumns, type StagingAudit, type StagingTable } from './publish-table';
 import { storedTable } from './stored-table';
 import { dropStagedTable, keepStaged, listStagedTables } from './wap';
-import { appendRows, createTableSql, describeValue, inferColumns, type ColumnSpec } from './row-columns';
+import { appendBatches } from './append-batches';
+import { describeValue } from './row-columns';
 import { isTableInput, tableInput, type TableInput } from './table-input';
 
 export type { TableInput } from './table-input';
@@ -92,8 +93,8 @@ export class DuckDBIOManager {
       if (Array.isArray(value[0])) {
         throw unsupported(info.assetKey, 'an array of arrays; to stream batches of rows, return a generator (function* or async function*) that yields arrays of row objects');
       }
-      fill = (conn, staging) => fillFromBatches(conn, staging, [value], where);
-    } else if (isIterable(value)) fill = (conn, staging) => fillFromBatches(conn, staging, value, where);
+      fill = (conn, staging) => appendBatches(conn, staging, [value], where);
+    } else if (isIterable(value)) fill = (conn, staging) => appendBatches(conn, staging, value, where);
     else throw unsupported(info.assetKey, describeValue(value));
     const keys = info.partitionKeys;
     const stagingAudit: StagingAudit | undefined = audit
@@ -186,52 +187,6 @@ async function fillFromQuery(conn: DuckDBConnection, staging: StagingTable, quer
   const { text, params } = bindSql(query);
   await conn.run(`create table ${staging.quoted} as ${text}`, params);
   return true;
-}
-
-/** Appends batches to the staging table; the first non-empty batch fixes the schema. False when no row came. */
-async function fillFromBatches(
-  conn: DuckDBConnection,
-  staging: StagingTable,
-  batches: Iterable<unknown> | AsyncIterable<unknown>,
-  where: string,
-): Promise<boolean> {
-  let appender: DuckDBAppender | undefined;
-  let columns: ColumnSpec[] = [];
-  let batchNumber = 0;
-  let rowNumber = 0;
-  try {
-    for await (const batch of batches) {
-      if (!Array.isArray(batch)) {
-        throw new TypeError(`${where}: batch ${batchNumber} is ${describeValue(batch)}; an iterable output must yield arrays of row objects`);
-      }
-      batchNumber++;
-      if (batch.length === 0) continue;
-      if (!appender) {
-        columns = inferColumns(batch, where);
-        if (columns.length === 0) throw new TypeError(`${where}: the rows have no columns (every row is an empty object)`);
-        await conn.run(createTableSql(staging.quoted, columns));
-        appender = await conn.createAppender(staging.table, staging.schema);
-      }
-      appendRows(appender, columns, batch, where, rowNumber);
-      rowNumber += batch.length;
-      appender.flushSync();
-    }
-    appender?.closeSync();
-    return appender !== undefined;
-  } catch (err) {
-    discard(appender);
-    throw err;
-  }
-}
-
-function discard(appender: DuckDBAppender | undefined): void {
-  if (!appender) return;
-  try {
-    appender.clear();
-    appender.closeSync();
-  } catch {
-    // the staging table is dropped anyway
-  }
 }
 
 function isIterable(value: unknown): value is Iterable<unknown> | AsyncIterable<unknown> {

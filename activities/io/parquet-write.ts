@@ -8,12 +8,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { CairnError, ErrorCodes } from '../../definitions/errors';
 import { ident, quoteIdentifier, rawSql, sql, type SqlFragment } from '../../definitions/sql';
 import { runQuery, runStatement } from '../duckdb/duckdb-run';
 import { describeKeys, isPartitionColumn, PARTITION_COLUMN } from '../duckdb/publish-partitions';
-import { appendRows, createTableSql, inferColumns, type ColumnSpec } from '../duckdb/row-columns';
+import { appendBatches } from '../duckdb/append-batches';
 import { tempFileFor } from './file-paths';
 import type { StagedFile } from './file-wap';
 import { readParquet } from './parquet-input';
@@ -130,37 +130,14 @@ async function createFromQuery(conn: DuckDBConnection, query: SqlFragment): Prom
  * Appends row batches to a new temporary table, the first non-empty batch fixing its columns; returns its
  * name, or undefined (no table) when no batch held a row.
  */
+/** Streams the batches (checked to be rows) into a new temporary table; its name, or undefined when no row came. */
 async function fillTemporaryTable(conn: DuckDBConnection, assetKey: string, source: { batches: Iterable<unknown> | AsyncIterable<unknown> }): Promise<string | undefined> {
   const where = `asset '${assetKey}'`;
   const table = temporaryName();
-  let appender: DuckDBAppender | undefined;
-  let columns: ColumnSpec[] = [];
-  let rowNumber = 0;
   try {
-    for await (const batch of checkedBatches(source.batches, where)) {
-      if (batch.length === 0) continue;
-      if (!appender) {
-        columns = inferColumns(batch, where);
-        if (columns.length === 0) throw new TypeError(`${where}: the rows have no columns (every row is an empty object)`);
-        await runStatement(conn, createTableSql(quoteIdentifier(table), columns).replace(/^create table /, 'create temp table '));
-        appender = await conn.createAppender(table, 'main', 'temp');
-      }
-      appendRows(appender, columns, batch, where, rowNumber);
-      rowNumber += batch.length;
-      appender.flushSync();
-    }
-    appender?.closeSync();
-    return appender ? table : undefined;
+    return (await appendBatches(conn, { schema: 'main', table, temporary: true }, checkedBatches(source.batches, where), where)) ? table : undefined;
   } catch (err) {
-    if (appender) {
-      try {
-        appender.clear();
-        appender.closeSync();
-      } catch {
-        // the table is dropped below
-      }
-      await dropTemporaryTable(conn, table);
-    }
+    await dropTemporaryTable(conn, table);
     throw err;
   }
 }

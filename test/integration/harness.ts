@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import type { CatalogStore } from '../../activities/catalog/catalog-store';
+import type { CatalogStore, LogLine } from '../../activities/catalog/catalog-store';
 import { SqliteCatalogStore } from '../../activities/catalog/sqlite-store';
 import type { CodeLocationDefinition } from '../../definitions/code-location';
 import { CairnClient } from '../../client/cairn-client';
@@ -28,7 +28,7 @@ export interface Harness {
   connection: NativeConnection;
   warehousePath: string;
   /** Starts workers for these locations (and the orchestrator, once). */
-  startLocations(locations: CodeLocationDefinition[]): Promise<void>;
+  startLocations(locations: CodeLocationDefinition[], opts?: { echo?: (line: LogLine, assetKey: string) => void }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -57,13 +57,13 @@ export async function startHarness(opts: { serverArgs?: string[] } = {}): Promis
     client,
     connection,
     warehousePath,
-    async startLocations(locations) {
+    async startLocations(locations, opts = {}) {
       if (!orchestratorStarted) {
         orchestratorStarted = true;
         run(await createOrchestratorWorker({ connection, namespace: 'default', catalog, workflowBundle: bundle }));
       }
       for (const location of locations) {
-        const lw = await createLocationWorker({ connection, namespace: 'default', location, catalog, warehousePath });
+        const lw = await createLocationWorker({ connection, namespace: 'default', location, catalog, warehousePath, ...(opts.echo ? { echo: opts.echo } : {}) });
         locationWorkers.push(lw);
         run(lw.worker);
       }
