@@ -91,5 +91,22 @@ export function stagedName(base: string, runId: string, at: Date, nonce: string)
   return `${base}${WAP_INFIX}${stamp}_${runId.replace(/[^A-Za-z0-9]/g, '').slice(0, 8)}_${nonce}`;
 }
 
+/**
+ * A kept staged value's description as read back from where it was stored (a table comment, a sidecar file):
+ * fields that are missing or of the wrong type read as `(unknown)`, never fail the listing.
+ */
+export function stagedFromRecord(id: string, described: Readonly<Record<string, unknown>>): StagedOutput {
+  const text = (v: unknown, fallback: string): string => (typeof v === 'string' ? v : fallback);
+  return {
+    id,
+    assetKey: text(described.assetKey, '(unknown)'),
+    runId: text(described.runId, '(unknown)'),
+    reason: text(described.reason, '(unknown)'),
+    at: text(described.at, ''),
+    ...(Array.isArray(described.partitionKeys) ? { partitionKeys: described.partitionKeys.map(String) } : {}),
+    ...(typeof described.rowCount === 'number' ? { rowCount: described.rowCount } : {}),
+  };
+}
+
 /** Marks kept staged values (tables, files) of rejected writes. */
 export const WAP_INFIX = '__cairn_wap_';

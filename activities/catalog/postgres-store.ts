@@ -1,3 +1,4 @@
+import { ALL_CHECKED_ASSETS_CTE, CHECK_NAMES_CTE, NEWEST_CHECK_EVENT } from './check-queries';
 import pg from 'pg';
 import { LocationSnapshotSchema, type LocationSnapshot } from '../../definitions/snapshot';
 import { CairnError, ErrorCodes } from '../../definitions/errors';
@@ -574,25 +575,10 @@ export class PostgresCatalogStore implements CatalogStore {
    * were read with a sequential scan of the whole log.
    */
   async latestCheckEvaluations(keys?: string[]): Promise<StoredAssetEvent[]> {
-    const assets = keys === undefined
-      ? `assets(asset_key) AS (
-           SELECT min(asset_key) FROM events WHERE type = 'check_evaluation'
-           UNION ALL
-           SELECT (SELECT min(x.asset_key) FROM events x WHERE x.type = 'check_evaluation' AND x.asset_key > a.asset_key)
-           FROM assets a WHERE a.asset_key IS NOT NULL)`
-      : 'assets(asset_key) AS (SELECT DISTINCT k COLLATE "C" FROM unnest($1::text[]) AS k)';
+    const assets = keys === undefined ? ALL_CHECKED_ASSETS_CTE : 'assets(asset_key) AS (SELECT DISTINCT k COLLATE "C" FROM unnest($1::text[]) AS k)';
     const rows = await this.all(
-      `WITH RECURSIVE ${assets},
-       checks(asset_key, check_name) AS (
-         SELECT a.asset_key, (SELECT min(x.check_name) FROM events x WHERE x.type = 'check_evaluation' AND x.asset_key = a.asset_key)
-         FROM assets a WHERE a.asset_key IS NOT NULL
-         UNION ALL
-         SELECT c.asset_key, (SELECT min(x.check_name) FROM events x
-                              WHERE x.type = 'check_evaluation' AND x.asset_key = c.asset_key AND x.check_name > c.check_name)
-         FROM checks c WHERE c.check_name IS NOT NULL)
-       SELECT e.* FROM events e WHERE e.id = ANY (ARRAY(
-         SELECT (SELECT max(x.id) FROM events x WHERE x.type = 'check_evaluation' AND x.asset_key = c.asset_key AND x.check_name = c.check_name)
-         FROM checks c WHERE c.check_name IS NOT NULL))
+      `WITH RECURSIVE ${assets}, ${CHECK_NAMES_CTE}
+       SELECT e.* FROM events e WHERE e.id = ANY (ARRAY(SELECT ${NEWEST_CHECK_EVENT} FROM checks c WHERE c.check_name IS NOT NULL))
        ORDER BY e.asset_key, e.check_name`,
       ...(keys === undefined ? [] : [keys]),
     );

@@ -1,3 +1,4 @@
+import { ALL_CHECKED_ASSETS_CTE, CHECK_NAMES_CTE, NEWEST_CHECK_EVENT } from './check-queries';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'libsql';
@@ -480,27 +481,10 @@ export class SqliteCatalogStore implements CatalogStore {
   }
 
   async latestCheckEvaluations(keys?: string[]): Promise<StoredAssetEvent[]> {
-    // Skip scans of events_by_check: every step is one index probe (the next asset with check results, the next
-    // check name of an asset, the newest event of a check), so the cost follows the number of checks, not the
-    // number of evaluations in the log. Each `type = 'check_evaluation'` term lets SQLite use the partial index.
-    const assets = keys === undefined
-      ? `assets(asset_key) AS (
-           SELECT min(asset_key) FROM events WHERE type = 'check_evaluation'
-           UNION ALL
-           SELECT (SELECT min(x.asset_key) FROM events x WHERE x.type = 'check_evaluation' AND x.asset_key > a.asset_key)
-           FROM assets a WHERE a.asset_key IS NOT NULL)`
-      : 'assets(asset_key) AS (SELECT DISTINCT value FROM json_each(?1))';
+    const assets = keys === undefined ? ALL_CHECKED_ASSETS_CTE : 'assets(asset_key) AS (SELECT DISTINCT value FROM json_each(?1))';
     return this.all(
-      `WITH RECURSIVE ${assets},
-       checks(asset_key, check_name) AS (
-         SELECT a.asset_key, (SELECT min(x.check_name) FROM events x WHERE x.type = 'check_evaluation' AND x.asset_key = a.asset_key)
-         FROM assets a WHERE a.asset_key IS NOT NULL
-         UNION ALL
-         SELECT c.asset_key, (SELECT min(x.check_name) FROM events x
-                              WHERE x.type = 'check_evaluation' AND x.asset_key = c.asset_key AND x.check_name > c.check_name)
-         FROM checks c WHERE c.check_name IS NOT NULL)
-       SELECT e.* FROM checks c CROSS JOIN events e ON e.id = (SELECT max(x.id) FROM events x
-         WHERE x.type = 'check_evaluation' AND x.asset_key = c.asset_key AND x.check_name = c.check_name)
+      `WITH RECURSIVE ${assets}, ${CHECK_NAMES_CTE}
+       SELECT e.* FROM checks c CROSS JOIN events e ON e.id = ${NEWEST_CHECK_EVENT}
        WHERE c.check_name IS NOT NULL
        ORDER BY e.asset_key, e.check_name`,
       ...(keys === undefined ? [] : [JSON.stringify(keys)]),

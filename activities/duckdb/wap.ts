@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdentifier, sql } from '../../definitions/sql';
-import { stagedName, WAP_INFIX, type StagedOutput } from '../io-manager';
+import { stagedFromRecord, stagedName, WAP_INFIX, type StagedOutput } from '../io-manager';
 import { runQuery, runStatement } from './duckdb-run';
 import { quoteTable, serialized, type StagingTable, type TableName } from './publish-table';
 
@@ -49,18 +49,7 @@ export async function listStagedTables(conn: DuckDBConnection): Promise<StagedOu
         where database_name = current_database() and contains(table_name, ${WAP_INFIX}) order by table_name`,
   );
   return rows
-    .map((r): StagedOutput => {
-      const described = parseComment(r.comment);
-      return {
-        id: `${r.schema}.${r.table}`,
-        assetKey: typeof described.assetKey === 'string' ? described.assetKey : '(unknown)',
-        runId: typeof described.runId === 'string' ? described.runId : '(unknown)',
-        reason: typeof described.reason === 'string' ? described.reason : '(unknown)',
-        at: typeof described.at === 'string' ? described.at : '',
-        ...(Array.isArray(described.partitionKeys) ? { partitionKeys: described.partitionKeys.map(String) } : {}),
-        ...(typeof described.rowCount === 'number' ? { rowCount: described.rowCount } : {}),
-      };
-    })
+    .map((r) => stagedFromRecord(`${r.schema}.${r.table}`, parseComment(r.comment)))
     .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
 }
 

@@ -14,7 +14,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promis
 import { basename, dirname, join, resolve } from 'node:path';
 import { meta } from '../../definitions/metadata';
 import type { StoredValue } from '../../definitions/stored-value';
-import { stagedName, WAP_INFIX, type Audit, type HandledOutput, type OutputInfo, type StagedOutput } from '../io-manager';
+import { stagedFromRecord, stagedName, WAP_INFIX, type Audit, type HandledOutput, type OutputInfo, type StagedOutput } from '../io-manager';
 import { isNotFound, keySegments, tempFileFor, WAP_DIR } from './file-paths';
 import { checkVerdict } from './values';
 
@@ -120,15 +120,7 @@ export async function listKept(dir: string): Promise<StagedOutput[]> {
   for (const name of names.filter((n) => n.endsWith(SIDECAR) && n.includes(WAP_INFIX))) {
     const described = parseObject(await readFile(join(wap, name), 'utf8').catch(() => ''));
     const data = typeof described.data === 'string' ? described.data : name.slice(0, -SIDECAR.length);
-    kept.push({
-      id: join(wap, basename(data)),
-      assetKey: typeof described.assetKey === 'string' ? described.assetKey : '(unknown)',
-      runId: typeof described.runId === 'string' ? described.runId : '(unknown)',
-      reason: typeof described.reason === 'string' ? described.reason : '(unknown)',
-      at: typeof described.at === 'string' ? described.at : '',
-      ...(Array.isArray(described.partitionKeys) ? { partitionKeys: described.partitionKeys.map(String) } : {}),
-      ...(typeof described.rowCount === 'number' ? { rowCount: described.rowCount } : {}),
-    });
+    kept.push(stagedFromRecord(join(wap, basename(data)), described));
   }
   return kept.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.id < b.id ? -1 : 1));
 }

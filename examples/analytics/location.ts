@@ -4,7 +4,7 @@
  * on the ingestion location's: one graph across code locations.
  */
 import { z } from 'zod';
-import { asset, codeLocation, duckdb, type TableInput } from 'cairn';
+import { asset, codeLocation, duckdb, notNull, unique, type TableInput } from 'cairn';
 
 const warehouse = duckdb();
 
@@ -30,6 +30,7 @@ export const stagingCustomers = asset({
   ins: { customers: 'raw/shop/customers' },
   resources: ['warehouse'],
   codeVersion: '1',
+  checks: [unique('customer_id', { blocking: true }), notNull('region')],
   materialize: ({ ins }) => warehouse.sql`select customer_id, name, upper(region) as region from ${ins.customers as TableInput}`,
 });
 

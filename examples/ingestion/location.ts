@@ -3,7 +3,8 @@
  * Airbyte, Sling or dlt; here one is declared external (tracked, never produced by Cairn) and two small
  * assets land deterministic sample rows so the demo runs anywhere.
  */
-import { asset, codeLocation, duckdb, externalAsset } from 'cairn';
+import { z } from 'zod';
+import { acceptedValues, asset, codeLocation, duckdb, externalAsset, rowCountAtLeast, unique } from 'cairn';
 
 export const crmAccounts = externalAsset({
   key: 'raw/crm/accounts',
@@ -42,6 +43,16 @@ export const orders = asset({
   owners: ['team:data-platform'],
   description: 'Sample orders, landed in batches as an async iterable (never held whole in memory).',
   codeVersion: '1',
+  // A data contract: every row is validated as its batch streams in, before anything is stored.
+  schema: z.object({
+    order_id: z.number().int().positive(),
+    customer_id: z.number().int(),
+    amount: z.number().nonnegative(),
+    status: z.enum(['paid', 'refunded']),
+    ordered_at: z.iso.datetime(),
+  }),
+  // Run against the staged table; a failed blocking check keeps it from being published.
+  checks: [rowCountAtLeast(1, { blocking: true }), unique('order_id', { blocking: true }), acceptedValues('status', ['paid', 'refunded'])],
   async *materialize({ log }) {
     let id = 0;
     for (let batch = 0; batch < 4; batch++) {
