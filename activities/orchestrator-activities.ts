@@ -101,9 +101,9 @@ export async function planFromCatalog(catalog: CatalogStore, input: PlanRunInput
   return { plan: planRun(snapshots, input.selection, { only: (k) => needed.has(k) }), selection: input.selection };
 }
 
-/** The selection narrowed to assets whose checks a location worker evaluates (dbt tests run with `dbt build`). */
+/** The selection narrowed to assets with checks (TypeScript checks, or dbt tests run with `dbt test`). */
 function checksOnlyPlan(snapshots: LocationSnapshot[], selection: string): RunPlan {
-  const checked = new Set(snapshots.flatMap((s) => s.assets.filter((a) => (a.checks?.length ?? 0) > 0 && a.multiAsset === undefined).map((a) => a.key)));
+  const checked = new Set(snapshots.flatMap((s) => s.assets.filter((a) => (a.checks?.length ?? 0) > 0).map((a) => a.key)));
   const plan = planRun(snapshots, selection, { only: (k) => checked.has(k) });
   if (plan.steps.length === 0) {
     throw new CairnError(ErrorCodes.EmptySelection, `no asset selected by '${selection}' has checks to run; declare them with asset({ checks }) or codeLocation({ checks })`);

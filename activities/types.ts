@@ -83,7 +83,7 @@ export interface PlanRunInput {
   selection?: string;
   /** Keep only assets that are missing or stale. */
   staleOnly?: boolean;
-  /** Keep only assets with checks that Cairn evaluates (not those of a multi-asset), to check without materializing. */
+  /** Keep only assets with checks (dbt tests included), to evaluate them without materializing. */
   checksOnly?: boolean;
   reexecute?: ReexecuteRequest;
   /** Run every selected asset for this partition key (they must all be partitioned, and it must be their key). */

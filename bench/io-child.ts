@@ -7,8 +7,9 @@
  * and the step runs through the real `executeStep` with the worker's heartbeat interval. `baseline` only loads
  * the same modules, creates the resource and opens DuckDB, for the fixed cost. With a memory limit (`'100MB'`),
  * the child holds one extra lease around the step so the instance it `SET`s stays open for the step's own
- * leases: the resource has no option for DuckDB settings, and closes the file when its last lease ends. Prints one JSON line
- * ({@link ChildReport}) on stdout; exits non-zero when the table's row count is not the asked one.
+ * leases: the resource has no option for DuckDB settings, and closes the file when its last lease ends.
+ * Prints one JSON line ({@link ChildReport}) on stdout; exits non-zero when the table's row count is not the
+ * asked one.
  */
 import { statSync } from 'node:fs';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';

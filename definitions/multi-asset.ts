@@ -47,6 +47,11 @@ export interface MultiStepContext {
   readonly signal: AbortSignal;
   heartbeat(details?: unknown): void;
   readonly partition: PartitionContext | undefined;
+  /**
+   * A checks-only run: evaluate the assets' checks against what is stored (dbt: `dbt test`) and build nothing.
+   * Assets not reported failed count as checked.
+   */
+  readonly checksOnly: boolean;
   /** Records the asset's materialization now (idempotent per run, asset and partition). */
   materialized(assetKey: string, result?: MultiAssetMaterialization): Promise<void>;
   /** The asset failed; its downstream in the run is skipped. */

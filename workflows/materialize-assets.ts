@@ -343,6 +343,7 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
         runId, assetKey: keys[0] as string, multi: group.multi, assetKeys: keys, stepId: group.id,
         ...(input.tags ? { tags: input.tags } : {}),
         ...(partition ? { partition } : {}),
+        ...(input.checksOnly ? { checksOnly: true } : {}),
       })
         .then((out) => {
           const outcomes = new Map((out.assets ?? []).map((a) => [a.key, a]));

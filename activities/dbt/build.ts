@@ -22,6 +22,8 @@ export interface DbtBuildOptions {
   onEvent(event: DbtLogEvent): void | Promise<void>;
   /** How long dbt gets after SIGINT before SIGTERM, and after SIGTERM before SIGKILL (default 10 s). */
   graceMs?: number;
+  /** Run `dbt test` (the selected models' tests against what is built) instead of `dbt build`. */
+  testsOnly?: boolean;
 }
 
 export interface DbtBuildResult {
@@ -34,9 +36,9 @@ export interface DbtBuildResult {
 }
 
 /** The `dbt build` argument list for a per-invocation target path. */
-export function dbtBuildArgs(project: DbtProjectLocation, targetPath: string, selectors: readonly string[], vars?: Record<string, unknown>): string[] {
+export function dbtBuildArgs(project: DbtProjectLocation, targetPath: string, selectors: readonly string[], vars?: Record<string, unknown>, subcommand: 'build' | 'test' = 'build'): string[] {
   return [
-    'build',
+    subcommand,
     '--project-dir', project.dir,
     '--profiles-dir', project.profilesDir,
     '--target-path', targetPath,
@@ -71,8 +73,9 @@ export async function runDbtBuild(opts: DbtBuildOptions): Promise<DbtBuildResult
   // Reuse the partial-parse state of the last `dbt parse`, so the invocation does not parse the project again.
   const partial = join(opts.project.dir, 'target', 'partial_parse.msgpack');
   if (existsSync(partial)) copyFileSync(partial, join(targetPath, 'partial_parse.msgpack'));
-  const args = dbtBuildArgs(opts.project, targetPath, opts.selectors, opts.vars);
-  const command = `dbt build ${opts.selectors.length > 0 ? `--select ${opts.selectors.slice(0, 3).join(' ')}${opts.selectors.length > 3 ? ' ...' : ''}` : ''}`.trim();
+  const subcommand = opts.testsOnly ? 'test' : 'build';
+  const args = dbtBuildArgs(opts.project, targetPath, opts.selectors, opts.vars, subcommand);
+  const command = `dbt ${subcommand} ${opts.selectors.length > 0 ? `--select ${opts.selectors.slice(0, 3).join(' ')}${opts.selectors.length > 3 ? ' ...' : ''}` : ''}`.trim();
   const grace = opts.graceMs ?? 10_000;
   try {
     const launch = dbtLaunch(opts.project.executable, args);

@@ -200,7 +200,7 @@ async function executeDbt(ctx: MultiStepContext, project: DbtProjectLocation, gr
   };
 
   const build = (): Promise<DbtBuildResult> =>
-    runDbtBuild({ project, selectors, ...(vars ? { vars } : {}), ...(duck ? { env: { CAIRN_WAREHOUSE_PATH: duck.file } } : {}), signal: ctx.signal, onEvent });
+    runDbtBuild({ project, selectors, ...(vars ? { vars } : {}), ...(duck ? { env: { CAIRN_WAREHOUSE_PATH: duck.file } } : {}), ...(ctx.checksOnly ? { testsOnly: true } : {}), signal: ctx.signal, onEvent });
   const result = duck ? await duck.whileReleased(build) : await build();
 
   // run_results.json is the final record: it adds the adapter response and the error messages.
@@ -213,7 +213,8 @@ async function executeDbt(ctx: MultiStepContext, project: DbtProjectLocation, gr
     if (isLockError(detail)) throw new Error(message);
     throw new NonRetryableError(message);
   }
-  for (const n of wanted) {
+  // `dbt test` reports no model: every selected asset was checked, nothing was built.
+  for (const n of ctx.checksOnly ? [] : wanted) {
     if (!seen.has(n.uniqueId)) ctx.failed(n.key, `dbt did not report '${n.uniqueId}' (exit ${result.exitCode}); see the step log`);
   }
 }

@@ -207,6 +207,18 @@ describe('dbt assets on a real worker with real dbt-duckdb', { timeout: 600_000 
     assert.equal(check?.metadata.failures?.value, 1, 'one unexpected kind');
   });
 
+  test('a checks-only run runs dbt test on the stored model: the check is evaluated again and nothing is built', async () => {
+    const before = await h.catalog.countAssetEvents({ type: 'materialization', assetKey: 'checked' });
+    const handle = await h.client.startRun({ selection: 'checked', trigger: 'test', checksOnly: true });
+    const summary = await h.client.result(handle);
+    assert.equal(summary.checksOnly, true);
+    assert.equal(summary.status, 'failed', 'the stored model still has the unexpected kind');
+    assert.match(outcome(summary, 'checked').failedCheck ?? '', /^accepted_values_checked_kind/);
+    const checks = await events(handle.runId, 'check_evaluation');
+    assert.deepEqual(checks.map((e) => [e.assetKey, e.check?.passed]), [['checked', false]]);
+    assert.equal(await h.catalog.countAssetEvents({ type: 'materialization', assetKey: 'checked' }), before, 'dbt test built nothing');
+  });
+
   test('a broken profile at run time fails the step with dbt\'s message, and records nothing', async () => {
     const { runId, summary } = await run('bad/stg_events');
     assert.equal(summary.status, 'failed');
