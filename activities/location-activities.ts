@@ -105,76 +105,76 @@ export function createLocationActivities(deps: LocationActivityDeps): LocationAc
   const byKey = new Map<string, AssetDefinition<any>>(deps.location.assets.map((a) => [a.key, a]));
   const multis = new Map((deps.location.multiAssets ?? []).map((m) => [m.name, m]));
   const step = async (input: StepInput): Promise<StepOutput> => {
-      const ctx = Context.current();
-      const multiName = input.multi ?? byKey.get(input.assetKey)?.multiAsset;
-      if (multiName !== undefined) {
-        const m = multis.get(multiName);
-        if (!m) throw ApplicationFailure.nonRetryable(`'${multiName}' is not defined in code location '${deps.location.name}'; restart its worker so the published definitions match the code`, 'UNKNOWN_ASSET');
-        return runMultiStep(deps, m, input, ctx);
-      }
-      const a = byKey.get(input.assetKey);
-      if (!a) {
-        throw ApplicationFailure.nonRetryable(`asset '${input.assetKey}' is not defined in code location '${deps.location.name}'; restart its worker so the published definitions match the code`, 'UNKNOWN_ASSET');
-      }
-      const attempt = ctx.info.attempt;
-      if (input.checksOnly) return runChecksOnly(deps, a, input, attempt, await stepPartitions(deps, byKey, a, input), ctx.cancellationSignal);
-      try {
-        // Read before the step runs: the versions of the data the step is about to consume.
-        const inputs = await inputDataVersions(deps.catalog, a.deps);
-        const partitions = await stepPartitions(deps, byKey, a, input);
-        const result = await executeStep(a, {
-          ...(partitions ? { partitions } : {}),
+    const ctx = Context.current();
+    const multiName = input.multi ?? byKey.get(input.assetKey)?.multiAsset;
+    if (multiName !== undefined) {
+      const m = multis.get(multiName);
+      if (!m) throw ApplicationFailure.nonRetryable(`'${multiName}' is not defined in code location '${deps.location.name}'; restart its worker so the published definitions match the code`, 'UNKNOWN_ASSET');
+      return runMultiStep(deps, m, input, ctx);
+    }
+    const a = byKey.get(input.assetKey);
+    if (!a) {
+      throw ApplicationFailure.nonRetryable(`asset '${input.assetKey}' is not defined in code location '${deps.location.name}'; restart its worker so the published definitions match the code`, 'UNKNOWN_ASSET');
+    }
+    const attempt = ctx.info.attempt;
+    if (input.checksOnly) return runChecksOnly(deps, a, input, attempt, await stepPartitions(deps, byKey, a, input), ctx.cancellationSignal);
+    try {
+      // Read before the step runs: the versions of the data the step is about to consume.
+      const inputs = await inputDataVersions(deps.catalog, a.deps);
+      const partitions = await stepPartitions(deps, byKey, a, input);
+      const result = await executeStep(a, {
+        ...(partitions ? { partitions } : {}),
+        runId: input.runId,
+        attempt,
+        config: input.config,
+        resources: deps.resources,
+        io: deps.ioFor?.(a.key) ?? deps.io,
+        ...(deps.ioFor ? { ioFor: deps.ioFor } : {}),
+        signal: ctx.cancellationSignal,
+        heartbeat: (d) => ctx.heartbeat(d),
+        heartbeatEveryMs: 5000,
+        flushLogs: (lines) => deps.catalog.appendLogs(input.runId, a.key, attempt, lines),
+        ...(deps.echo ? { echo: deps.echo } : {}),
+      });
+      const at = new Date().toISOString();
+      const dataVersion = result.dataVersion ?? derivedDataVersion(a.codeVersion ?? `run:${input.runId}`, inputs);
+      const partitionKeys = partitions?.context?.keys ?? [null];
+      // One event per partition (a range run writes one for each of its keys); keyed so a retry updates them.
+      // A write that a blocking check rejected published nothing: it has check events but no materialization.
+      for (const partition of result.published ? partitionKeys : []) {
+        await deps.catalog.recordAssetEvent({
+          eventKey: runEventKey('materialization', input.runId, a.key, partition),
+          type: 'materialization',
+          source: 'run',
           runId: input.runId,
+          assetKey: a.key,
+          partition,
           attempt,
-          config: input.config,
-          resources: deps.resources,
-          io: deps.ioFor?.(a.key) ?? deps.io,
-          ...(deps.ioFor ? { ioFor: deps.ioFor } : {}),
-          signal: ctx.cancellationSignal,
-          heartbeat: (d) => ctx.heartbeat(d),
-          heartbeatEveryMs: 5000,
-          flushLogs: (lines) => deps.catalog.appendLogs(input.runId, a.key, attempt, lines),
-          ...(deps.echo ? { echo: deps.echo } : {}),
+          metadata: result.metadata,
+          ...(a.codeVersion !== undefined ? { codeVersion: a.codeVersion } : {}),
+          dataVersion,
+          inputDataVersions: inputs,
+          at,
+          codeLocation: deps.location.name,
         });
-        const at = new Date().toISOString();
-        const dataVersion = result.dataVersion ?? derivedDataVersion(a.codeVersion ?? `run:${input.runId}`, inputs);
-        const partitionKeys = partitions?.context?.keys ?? [null];
-        // One event per partition (a range run writes one for each of its keys); keyed so a retry updates them.
-        // A write that a blocking check rejected published nothing: it has check events but no materialization.
-        for (const partition of result.published ? partitionKeys : []) {
-          await deps.catalog.recordAssetEvent({
-            eventKey: runEventKey('materialization', input.runId, a.key, partition),
-            type: 'materialization',
-            source: 'run',
-            runId: input.runId,
-            assetKey: a.key,
-            partition,
-            attempt,
-            metadata: result.metadata,
-            ...(a.codeVersion !== undefined ? { codeVersion: a.codeVersion } : {}),
-            dataVersion,
-            inputDataVersions: inputs,
-            at,
-            codeLocation: deps.location.name,
-          });
-        }
-        await recordCheckEvaluations(deps, input.runId, a.key, partitionKeys, attempt, result.checks, at);
-        await deps.catalog.appendLogs(input.runId, a.key, attempt, result.logs);
-        const blocking = result.checks.find(blocks);
-        const outcome = blocking === undefined ? undefined : {
-          key: a.key,
-          status: result.published ? ('materialized' as const) : ('failed' as const),
-          failedCheck: blocking.name,
-          ...(result.published ? {} : { error: `blocking check ${blocking.name} failed${blocking.description ? ` (${blocking.description})` : ''}; the output was not published${result.staged ? ` and is kept as ${result.staged.id} (cairn wap list)` : ''}` }),
-        };
-        return { assetKey: a.key, metadata: smallMetadata(result.metadata), durationMs: result.durationMs, ...(outcome ? { assets: [outcome] } : {}) };
-      } catch (err) {
-        if (err instanceof StepError) {
-          await deps.catalog.appendLogs(input.runId, a.key, attempt, err.logs).catch(() => undefined);
-          throw toStepFailure(a.key, err.original);
-        }
-        throw toStepFailure(a.key, err);
       }
+      await recordCheckEvaluations(deps, input.runId, a.key, partitionKeys, attempt, result.checks, at);
+      await deps.catalog.appendLogs(input.runId, a.key, attempt, result.logs);
+      const blocking = result.checks.find(blocks);
+      const outcome = blocking === undefined ? undefined : {
+        key: a.key,
+        status: result.published ? ('materialized' as const) : ('failed' as const),
+        failedCheck: blocking.name,
+        ...(result.published ? {} : { error: `blocking check ${blocking.name} failed${blocking.description ? ` (${blocking.description})` : ''}; the output was not published${result.staged ? ` and is kept as ${result.staged.id} (cairn wap list)` : ''}` }),
+      };
+      return { assetKey: a.key, metadata: smallMetadata(result.metadata), durationMs: result.durationMs, ...(outcome ? { assets: [outcome] } : {}) };
+    } catch (err) {
+      if (err instanceof StepError) {
+        await deps.catalog.appendLogs(input.runId, a.key, attempt, err.logs).catch(() => undefined);
+        throw toStepFailure(a.key, err.original);
+      }
+      throw toStepFailure(a.key, err);
+    }
   };
   const redactor = deps.redactor;
   return {

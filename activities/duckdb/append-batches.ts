@@ -3,6 +3,7 @@
  * schema (see `row-columns`), each batch is flushed as it comes, so rows never pile up in Node. Used for the
  * DuckDB IO manager's staging tables and the Parquet IO manager's temporary tables.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdentifier } from '../../definitions/sql';
 import { appendRows, describeValue, inferColumns, type ColumnSpec } from './row-columns';
@@ -14,12 +15,19 @@ export interface AppendTarget {
   readonly temporary?: boolean;
 }
 
+/**
+ * How long the loop may hold the event loop before it yields: a generator that computes its rows without
+ * awaiting I/O would otherwise keep timers (the step's heartbeat, log flushes) from firing for the whole write.
+ */
+const YIELD_EVERY_MS = 50;
+
 /** Creates `target` from the first non-empty batch and appends every batch; false (no table) when no row came. */
 export async function appendBatches(conn: DuckDBConnection, target: AppendTarget, batches: Iterable<unknown> | AsyncIterable<unknown>, where: string): Promise<boolean> {
   let appender: DuckDBAppender | undefined;
   let columns: ColumnSpec[] = [];
   let batchNumber = 0;
   let rowNumber = 0;
+  let since = Date.now();
   try {
     for await (const batch of batches) {
       if (!Array.isArray(batch)) {
@@ -38,6 +46,10 @@ export async function appendBatches(conn: DuckDBConnection, target: AppendTarget
       appendRows(appender, columns, batch, where, rowNumber);
       rowNumber += batch.length;
       appender.flushSync();
+      if (Date.now() - since >= YIELD_EVERY_MS) {
+        await nextTurn();
+        since = Date.now();
+      }
     }
     appender?.closeSync();
     return appender !== undefined;

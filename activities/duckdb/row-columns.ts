@@ -86,11 +86,11 @@ export function createTableSql(table: string, columns: readonly ColumnSpec[]): s
   return `create table ${table} (${columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ')})`;
 }
 
-type Write = (appender: DuckDBAppender) => void;
-
 /**
  * Appends rows; each row is checked completely before any of its values is appended, so a conflict never
  * leaves a half-written row. Keys outside `columns` are an error (the schema is fixed by the first batch).
+ * This is the streaming hot path (millions of rows): values are converted into one reused array, with no
+ * allocation per value, and messages are built only on error.
  */
 export function appendRows(
   appender: DuckDBAppender,
@@ -100,18 +100,20 @@ export function appendRows(
   firstRowNumber = 0,
 ): void {
   const names = new Set(columns.map((c) => c.name));
-  rows.forEach((row, i) => {
-    const at = `${where}: row ${firstRowNumber + i}`;
-    if (!isPlainObject(row)) throw new TypeError(`${at} is ${describeValue(row)}, expected a plain object`);
-    for (const key of Object.keys(row)) {
+  const values: unknown[] = new Array(columns.length);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    const n = firstRowNumber + i;
+    if (!isPlainObject(row)) throw new TypeError(`${where}: row ${n} is ${describeValue(row)}, expected a plain object`);
+    for (const key in row) {
       if (!names.has(key)) {
-        throw new TypeError(`${at} has column '${key}', which is not in the schema inferred from the first batch (${[...names].join(', ')})`);
+        throw new TypeError(`${where}: row ${n} has column '${key}', which is not in the schema inferred from the first batch (${[...names].join(', ')})`);
       }
     }
-    const writes = columns.map((c) => encode(c, row[c.name], at));
-    for (const write of writes) write(appender);
+    for (let j = 0; j < columns.length; j++) values[j] = convert(columns[j] as ColumnSpec, row[(columns[j] as ColumnSpec).name], where, n);
+    for (let j = 0; j < columns.length; j++) append(appender, (columns[j] as ColumnSpec).type, values[j]);
     appender.endRow();
-  });
+  }
 }
 
 function kindOf(value: unknown): Kind {
@@ -142,42 +144,71 @@ function merge(known: ColumnType | undefined, next: ColumnType): ColumnType {
   return 'VARCHAR';
 }
 
-function encode(column: ColumnSpec, value: unknown, at: string): Write {
-  if (value === null || value === undefined) return (ap) => ap.appendNull();
-  const conflict = (): TypeError =>
-    new TypeError(`${at}: column '${column.name}' is ${column.type} but the value is ${describeValue(value)}`);
+/** The value as the appender takes it for `column` (null for a missing value); throws on a conflict. */
+function convert(column: ColumnSpec, value: unknown, where: string, row: number): unknown {
+  if (value === null || value === undefined) return null;
   switch (column.type) {
-    case 'VARCHAR': {
-      const text = asText(value);
-      return (ap) => ap.appendVarchar(text);
-    }
+    case 'VARCHAR':
+      return asText(value);
     case 'DOUBLE':
-      if (typeof value !== 'number' && typeof value !== 'bigint') throw conflict();
-      return (ap) => ap.appendDouble(Number(value));
+      if (typeof value === 'number') return value;
+      if (typeof value === 'bigint') return Number(value);
+      break;
     case 'BIGINT':
     case 'HUGEINT': {
       const big = typeof value === 'bigint' ? value : Number.isSafeInteger(value) ? BigInt(value as number) : undefined;
-      if (big === undefined) throw conflict();
-      if (column.type === 'HUGEINT') return (ap) => ap.appendHugeInt(big);
-      if (big < INT64_MIN || big > INT64_MAX) throw conflict();
-      return (ap) => ap.appendBigInt(big);
+      if (big !== undefined && (column.type === 'HUGEINT' || (big >= INT64_MIN && big <= INT64_MAX))) return big;
+      break;
     }
     case 'BOOLEAN':
-      if (typeof value !== 'boolean') throw conflict();
-      return (ap) => ap.appendBoolean(value);
-    case 'TIMESTAMP': {
-      if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw conflict();
-      const ts = timestampFromDate(value);
-      return (ap) => ap.appendTimestamp(ts);
-    }
+      if (typeof value === 'boolean') return value;
+      break;
+    case 'TIMESTAMP':
+      if (value instanceof Date && !Number.isNaN(value.getTime())) return timestampFromDate(value);
+      break;
     case 'BLOB':
-      if (!(value instanceof Uint8Array)) throw conflict();
-      return (ap) => ap.appendBlob(value);
-    case 'JSON': {
-      if (kindOf(value) !== 'json') throw conflict();
-      const json = toJson(value, () => conflict().message);
-      return (ap) => ap.appendVarchar(json);
-    }
+      if (value instanceof Uint8Array) return value;
+      break;
+    case 'JSON':
+      if (kindOf(value) === 'json') return toJson(value, () => conflict(column, value, where, row).message);
+      break;
+  }
+  throw conflict(column, value, where, row);
+}
+
+function conflict(column: ColumnSpec, value: unknown, where: string, row: number): TypeError {
+  return new TypeError(`${where}: row ${row}: column '${column.name}' is ${column.type} but the value is ${describeValue(value)}`);
+}
+
+/** Appends one converted value (see {@link convert}). */
+function append(ap: DuckDBAppender, type: ColumnType, value: unknown): void {
+  if (value === null) {
+    ap.appendNull();
+    return;
+  }
+  switch (type) {
+    case 'VARCHAR':
+    case 'JSON':
+      ap.appendVarchar(value as string);
+      return;
+    case 'DOUBLE':
+      ap.appendDouble(value as number);
+      return;
+    case 'BIGINT':
+      ap.appendBigInt(value as bigint);
+      return;
+    case 'HUGEINT':
+      ap.appendHugeInt(value as bigint);
+      return;
+    case 'BOOLEAN':
+      ap.appendBoolean(value as boolean);
+      return;
+    case 'TIMESTAMP':
+      ap.appendTimestamp(value as ReturnType<typeof timestampFromDate>);
+      return;
+    case 'BLOB':
+      ap.appendBlob(value as Uint8Array);
+      return;
   }
 }
 
