@@ -1,12 +1,12 @@
 import type { z } from 'zod';
-import type { AssetDefinition, MaterializeContext, StepLogger } from '../definitions/asset';
+import type { AssetDefinition, MaterializeContext, PartitionContext, StepLogger } from '../definitions/asset';
 import { CairnError, ErrorCodes } from '../definitions/errors';
 import { normalizeMetadata, type Metadata } from '../definitions/metadata';
 import type { StepPartitions } from '../definitions/partitions/inputs';
 import { ContractValidator, validatedBatches } from '../definitions/contract';
 import { isSqlFragment } from '../definitions/sql';
 import type { StoredValue } from '../definitions/stored-value';
-import type { Audit, IOManager, StagedOutput } from './io-manager';
+import type { Audit, HandledOutput, IOManager, StagedOutput } from './io-manager';
 import type { LogLine } from './catalog/catalog-store';
 import { blocks, lazyStoredValue, runChecks, type CheckEvaluation } from './run-checks';
 import { runSubprocess } from './subprocess';
@@ -133,22 +133,7 @@ export async function executeStep(a: AssetDefinition<any>, opts: ExecuteStepOpti
       }, opts.heartbeatEveryMs);
     }
     const value = await raceAbort(Promise.resolve(a.materialize(ctx)), opts.signal);
-    const partitionKeys = partition?.keys;
-    const checkCtx = { runId: opts.runId, assetKey: a.key, partition, log, resources: opts.resources, signal: opts.signal };
-    const checks = a.checks ?? [];
-    const contract = a.schema ? new ContractValidator(a.key, a.schema as z.ZodType, a.schemaSample) : undefined;
-    const { output, auditContract } = guardedOutput(value, contract);
-    let evaluations: CheckEvaluation[] | undefined;
-    const audit: Audit = async (staged) => {
-      if (auditContract && contract) for await (const batch of staged.batches()) contract.checkBatch(batch);
-      evaluations = await runChecks(checks, staged, checkCtx);
-      const blocking = evaluations.find(blocks);
-      return blocking ? { publish: false, reason: `blocked by check ${blocking.name}` } : { publish: true };
-    };
-    const needsAudit = checks.length > 0 || auditContract;
-    const stored = await opts.io.handleOutput({ assetKey: a.key, runId: opts.runId, ...(partitionKeys ? { partitionKeys } : {}) }, output, needsAudit ? audit : undefined);
-    // Nothing was staged (no value, or an IO manager that does not audit): the checks read what is published.
-    evaluations ??= await runChecks(checks, storedValueOf(opts.io, a.key, partitionKeys), checkCtx);
+    const { stored, evaluations } = await storeAudited(a, opts, value, partition, log);
     const published = stored.published !== false;
     const metadata = normalizeMetadata({ ...stored.metadata, ...(published ? extra : {}) }, `asset '${a.key}'`);
     return {
@@ -161,6 +146,30 @@ export async function executeStep(a: AssetDefinition<any>, opts: ExecuteStepOpti
   } finally {
     if (timer) clearInterval(timer);
   }
+}
+
+/**
+ * Hands the value to the IO manager with the audit of write-audit-publish: the contract (for a `sql` output)
+ * and the checks run against the staged value, and a failed blocking check keeps it from being published.
+ */
+async function storeAudited(a: AssetDefinition<any>, opts: ExecuteStepOptions, value: unknown, partition: PartitionContext | undefined, log: StepLogger): Promise<{ stored: HandledOutput; evaluations: CheckEvaluation[] }> {
+  const partitionKeys = partition?.keys;
+  const checkCtx = { runId: opts.runId, assetKey: a.key, partition, log, resources: opts.resources, signal: opts.signal };
+  const checks = a.checks ?? [];
+  const contract = a.schema ? new ContractValidator(a.key, a.schema as z.ZodType, a.schemaSample) : undefined;
+  const { output, auditContract } = guardedOutput(value, contract);
+  let evaluations: CheckEvaluation[] | undefined;
+  const audit: Audit = async (staged) => {
+    if (auditContract && contract) for await (const batch of staged.batches()) contract.checkBatch(batch);
+    evaluations = await runChecks(checks, staged, checkCtx);
+    const blocking = evaluations.find(blocks);
+    return blocking ? { publish: false, reason: `blocked by check ${blocking.name}` } : { publish: true };
+  };
+  const needsAudit = checks.length > 0 || auditContract;
+  const stored = await opts.io.handleOutput({ assetKey: a.key, runId: opts.runId, ...(partitionKeys ? { partitionKeys } : {}) }, output, needsAudit ? audit : undefined);
+  // Nothing was staged (no value, or an IO manager that does not audit): the checks read what is published.
+  evaluations ??= await runChecks(checks, storedValueOf(opts.io, a.key, partitionKeys), checkCtx);
+  return { stored, evaluations };
 }
 
 /**
