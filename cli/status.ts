@@ -6,6 +6,7 @@ import type { AssetState } from '../definitions/staleness';
 import { loadValidWorkspace, settingsOnly, workspaceGraph, withCatalog, type GlobalOptions } from './context';
 import { partitionStatusReport } from '../activities/partition-status';
 import { printPartitionStatus } from './partitions';
+import type { StoredAssetEvent } from '../activities/catalog/catalog-store';
 
 const STATE_COLOR: Record<AssetState, (s: string) => string> = {
   FRESH: pc.green, STALE: pc.yellow, MISSING: pc.dim, FAILED: pc.red, IN_PROGRESS: pc.cyan,
@@ -38,12 +39,15 @@ export function registerStatus(program: Command, globals: () => GlobalOptions): 
       const ws = await loadValidWorkspace(globals());
       const graph = workspaceGraph(ws);
       const keys = selectAssets(opts.select, graph);
-      const rows = await withCatalog(ws.settings, (catalog) => assetStates(catalog, graph, keys));
+      const { rows, checks } = await withCatalog(ws.settings, async (catalog) => ({
+        rows: await assetStates(catalog, graph, keys),
+        checks: checkSummaries(await catalog.latestCheckEvaluations(keys)),
+      }));
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(rows.map((r) => ({ ...r, ...(checks.has(r.key) ? { checks: checks.get(r.key) } : {}) })), null, 2)}\n`);
         return;
       }
-      printStatusTable(rows);
+      printStatusTable(rows, process.stdout, checks);
     });
 }
 
@@ -54,9 +58,36 @@ function lastSeen(r: AssetStateRow): string {
   return r.external ? 'external, never reported' : 'never';
 }
 
-export function printStatusTable(rows: AssetStateRow[], out: NodeJS.WritableStream = process.stdout): void {
+/** The latest result of each asset's checks: how many passed, and the names of those that did not. */
+export interface CheckSummary {
+  passed: number;
+  failed: string[];
+  warned: string[];
+}
+
+function checkSummaries(latest: readonly StoredAssetEvent[]): Map<string, CheckSummary> {
+  const out = new Map<string, CheckSummary>();
+  for (const e of latest) {
+    if (!e.check) continue;
+    const s = out.get(e.assetKey) ?? { passed: 0, failed: [], warned: [] };
+    if (e.check.passed) s.passed++;
+    else (e.check.severity === 'WARN' ? s.warned : s.failed).push(e.check.name);
+    out.set(e.assetKey, s);
+  }
+  return out;
+}
+
+function checksCell(s: CheckSummary | undefined): { text: string; color: (t: string) => string } {
+  if (!s) return { text: '-', color: pc.dim };
+  const total = s.passed + s.failed.length + s.warned.length;
+  if (s.failed.length > 0) return { text: `${s.failed.length}/${total} FAIL`, color: pc.red };
+  if (s.warned.length > 0) return { text: `${s.warned.length}/${total} WARN`, color: pc.yellow };
+  return { text: `${total}/${total} PASS`, color: pc.green };
+}
+
+export function printStatusTable(rows: AssetStateRow[], out: NodeJS.WritableStream = process.stdout, checks: ReadonlyMap<string, CheckSummary> = new Map()): void {
   const width = Math.max(3, ...rows.map((r) => r.key.length));
-  out.write(pc.bold(`${'KEY'.padEnd(width)}  ${'STATE'.padEnd(11)}  ${'LAST MATERIALIZED'.padEnd(36)}  ${'FRESHNESS'.padEnd(16)}  WHY\n`));
+  out.write(pc.bold(`${'KEY'.padEnd(width)}  ${'STATE'.padEnd(11)}  ${'LAST MATERIALIZED'.padEnd(36)}  ${'FRESHNESS'.padEnd(16)}  ${'CHECKS'.padEnd(11)}  WHY\n`));
   for (const r of rows) {
     const why = r.state === 'FAILED' && r.lastStep?.error
       ? `last attempt failed (run ${r.lastStep.runId}): ${r.lastStep.error.split('\n')[0]}`
@@ -64,7 +95,10 @@ export function printStatusTable(rows: AssetStateRow[], out: NodeJS.WritableStre
     const f = r.freshness;
     const fresh = f ? `${f.status}${f.lag ? ` ${f.lag}` : ''}` : '-';
     const freshColor = f?.status === 'PASS' ? pc.green : f?.status === 'WARN' ? pc.yellow : f?.status === 'FAIL' ? pc.red : pc.dim;
-    const reasons = [why, f && f.status !== 'PASS' ? `freshness: ${f.reason}` : ''].filter(Boolean).join('; ');
-    out.write(`${r.key.padEnd(width)}  ${STATE_COLOR[r.state](r.state.padEnd(11))}  ${lastSeen(r).padEnd(36)}  ${freshColor(fresh.padEnd(16))}  ${reasons}\n`);
+    const c = checks.get(r.key);
+    const failing = c && (c.failed.length > 0 || c.warned.length > 0) ? `checks: ${[...c.failed, ...c.warned].join(', ')} (cairn checks)` : '';
+    const reasons = [why, f && f.status !== 'PASS' ? `freshness: ${f.reason}` : '', failing].filter(Boolean).join('; ');
+    const cell = checksCell(c);
+    out.write(`${r.key.padEnd(width)}  ${STATE_COLOR[r.state](r.state.padEnd(11))}  ${lastSeen(r).padEnd(36)}  ${freshColor(fresh.padEnd(16))}  ${cell.color(cell.text.padEnd(11))}  ${reasons}\n`);
   }
 }

@@ -1,19 +1,22 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { duckdb } from '../../activities/duckdb';
 import { materializeInProcess } from '../../activities/in-process';
+import { runEventKey } from '../../activities/catalog/catalog-store';
+import { SqliteCatalogStore } from '../../activities/catalog/sqlite-store';
 import { importLocation } from '../../workers/workspace-loader';
 import { cairn, FIXTURES } from './cli-helpers';
 
-describe('cairn wap', () => {
+describe('cairn wap, and checks in cairn status', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cairn-wap-cli-'));
   const workspaceDir = join(FIXTURES, 'quality');
   const workspace = join(workspaceDir, 'cairn.workspace.json');
   const env = { CAIRN_WAREHOUSE_PATH: join(dir, 'warehouse.duckdb'), CAIRN_STATE_DIR: join(dir, 'state') };
   before(async () => {
+    mkdirSync(env.CAIRN_STATE_DIR, { recursive: true });
     // Two rejected writes of the workspace's asset, into the warehouse the CLI will read.
     const location = await importLocation(join(workspaceDir, 'quality.ts'), 'quality.ts');
     const warehouse = duckdb({ path: env.CAIRN_WAREHOUSE_PATH });
@@ -22,6 +25,24 @@ describe('cairn wap', () => {
       assert.equal(result.assets[0]?.failedCheck, 'row_count_at_least');
     }
     await warehouse.close();
+    // The run's check evaluations, as a worker would record them, for `cairn status`.
+    const catalog = await SqliteCatalogStore.open(join(env.CAIRN_STATE_DIR, 'catalog.db'));
+    for (const [name, passed, severity] of [['row_count_at_least', false, 'ERROR'], ['has_ids', true, 'ERROR'], ['soft', false, 'WARN']] as const) {
+      await catalog.recordAssetEvent({
+        eventKey: runEventKey('check_evaluation', 'r1', 'q/orders', null, name), type: 'check_evaluation', source: 'run', runId: 'r1',
+        assetKey: 'q/orders', partition: null, attempt: 1, at: new Date().toISOString(), metadata: {}, check: { name, passed, severity },
+      });
+    }
+    await catalog.close();
+  });
+
+  test('status shows the latest check results of each asset', async () => {
+    const text = await cairn(['-w', workspace, 'status'], { env });
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /CHECKS/);
+    assert.match(text.stdout, /q\/orders .*1\/3 FAIL .*checks: row_count_at_least, soft \(cairn checks\)/);
+    const json = JSON.parse((await cairn(['-w', workspace, 'status', '--json'], { env })).stdout) as { key: string; checks?: unknown }[];
+    assert.deepEqual(json.find((r) => r.key === 'q/orders')?.checks, { passed: 1, failed: ['row_count_at_least'], warned: ['soft'] });
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
