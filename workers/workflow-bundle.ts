@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { ENCRYPTED_FAILURE_CONVERTER_PATH } from '../client/encryption';
 import { CAIRN_HOME } from './settings';
 
 export const WORKFLOWS_PATH = resolve(CAIRN_HOME, 'workflows/index.ts');
@@ -32,13 +33,17 @@ function bundleKey(): string {
 
 /**
  * Bundles the workflows once and caches the bundle on disk, keyed by the sources and the SDK version, so a
- * second `cairn dev` or `npm run demo` starts without re-bundling.
+ * second `cairn dev` or `npm run demo` starts without re-bundling. With `encodeFailures` (the default when
+ * CAIRN_ENCRYPTION_KEY is set) the bundle's failure converter moves the messages and stacks of failures raised
+ * by the workflow itself into a payload, which the worker's codec encrypts; it is cached as its own bundle.
  */
-export async function loadWorkflowBundle(cacheDir?: string): Promise<{ code: string }> {
-  if (!cacheDir) return await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
-  const file = join(cacheDir, `workflow-bundle-${bundleKey()}.js`);
+export async function loadWorkflowBundle(cacheDir?: string, opts: { encodeFailures?: boolean } = {}): Promise<{ code: string }> {
+  const encodeFailures = opts.encodeFailures ?? Boolean(process.env.CAIRN_ENCRYPTION_KEY);
+  const options = { workflowsPath: WORKFLOWS_PATH, logger: quietLogger, ...(encodeFailures ? { failureConverterPath: ENCRYPTED_FAILURE_CONVERTER_PATH } : {}) };
+  if (!cacheDir) return await bundleWorkflowCode(options);
+  const file = join(cacheDir, `workflow-bundle-${bundleKey()}${encodeFailures ? '-encoded-failures' : ''}.js`);
   if (existsSync(file)) return { code: readFileSync(file, 'utf8') };
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  const bundle = await bundleWorkflowCode(options);
   mkdirSync(cacheDir, { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, bundle.code);

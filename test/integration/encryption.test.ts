@@ -106,6 +106,10 @@ describe('payload encryption (CAIRN_ENCRYPTION_KEY)', () => {
     assert.equal(failed?.cause?.message ?? failed?.message, 'Encoded failure');
     const historyBytes = Buffer.from(proto.temporal.api.history.v1.History.encode({ events }).finish());
     assert.equal(historyBytes.includes(FAILURE_MARKER), false, "the step's error message is readable in the history");
+    // The run's own failure ("1 of 1 steps failed (enc/broken)") is raised in the workflow: encoded by the bundle.
+    const runFailure = events.find((e) => e.workflowExecutionFailedEventAttributes)?.workflowExecutionFailedEventAttributes?.failure;
+    assert.equal(runFailure?.message, 'Encoded failure');
+    assert.equal(historyBytes.includes('steps failed'), false, "the run's failure message is readable in the history");
   });
 
   test('a client with another key, or none, gets a clear error instead of garbage', async () => {
