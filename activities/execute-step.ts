@@ -9,6 +9,8 @@ import type { StoredValue } from '../definitions/stored-value';
 import type { Audit, HandledOutput, IOManager, StagedOutput } from './io-manager';
 import type { LogLine } from './catalog/catalog-store';
 import { blocks, lazyStoredValue, runChecks, type CheckEvaluation } from './run-checks';
+import { chunkRows, DEFAULT_BATCH_SIZE, isBatchSource } from './io/values';
+import { collectingLogger } from './step-logger';
 import { runSubprocess } from './subprocess';
 
 export interface ExecuteStepOptions {
@@ -74,17 +76,7 @@ export function parseConfig(a: AssetDefinition<any>, raw: unknown): unknown {
 export async function executeStep(a: AssetDefinition<any>, opts: ExecuteStepOptions): Promise<ExecuteStepResult> {
   const started = Date.now();
   const logs: LogLine[] = [];
-  const push = (level: LogLine['level'], message: string): void => {
-    const line: LogLine = { seq: logs.length, level, message: String(message), at: new Date().toISOString() };
-    logs.push(line);
-    opts.echo?.(line, a.key);
-  };
-  const log: StepLogger = {
-    debug: (m) => push('debug', m),
-    info: (m) => push('info', m),
-    warn: (m) => push('warn', m),
-    error: (m) => push('error', m),
-  };
+  const log = collectingLogger(logs, opts.echo && ((line) => opts.echo?.(line, a.key)));
   const extra: Record<string, unknown> = {};
   let dataVersion: string | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -141,7 +133,7 @@ export async function executeStep(a: AssetDefinition<any>, opts: ExecuteStepOpti
       checks: evaluations, published, ...(stored.staged ? { staged: stored.staged } : {}),
     };
   } catch (err) {
-    if (!(err instanceof CairnError) || err.code !== ErrorCodes.InvalidConfig) push('error', err instanceof Error ? (err.stack ?? err.message) : String(err));
+    if (!(err instanceof CairnError) || err.code !== ErrorCodes.InvalidConfig) log.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
     throw new StepError(err, logs);
   } finally {
     if (timer) clearInterval(timer);
@@ -183,9 +175,7 @@ function guardedOutput(value: unknown, contract: ContractValidator | undefined):
     return { output: value, auditContract: false };
   }
   if (isSqlFragment(value) || typeof (value as { toSql?: unknown }).toSql === 'function') return { output: value, auditContract: true };
-  if (typeof value === 'object' && (Symbol.asyncIterator in value || Symbol.iterator in value)) {
-    return { output: validatedBatches(value as Iterable<unknown> | AsyncIterable<unknown>, contract), auditContract: false };
-  }
+  if (isBatchSource(value)) return { output: validatedBatches(value, contract), auditContract: false };
   return { output: value, auditContract: false };
 }
 
@@ -193,13 +183,11 @@ function guardedOutput(value: unknown, contract: ContractValidator | undefined):
 export function storedValueOf(io: IOManager, assetKey: string, partitionKeys: readonly string[] | undefined): StoredValue {
   return lazyStoredValue(assetKey, partitionKeys, async () => {
     if (io.loadStored) return io.loadStored(assetKey, partitionKeys);
-    const rows = (await io.loadInput(assetKey, 'rows', partitionKeys)) as Record<string, unknown>[];
+    const rows = await io.loadInput(assetKey, 'rows', partitionKeys);
     return {
       assetKey,
       ...(partitionKeys ? { partitionKeys } : {}),
-      async *batches(size = 10_000) {
-        for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
-      },
+      batches: (size = DEFAULT_BATCH_SIZE) => chunkRows(rows, size, `asset '${assetKey}'`),
       load: async (mode) => (mode === 'rows' ? rows : io.loadInput(assetKey, 'relation', partitionKeys)),
     };
   });

@@ -108,5 +108,16 @@ export function stagedFromRecord(id: string, described: Readonly<Record<string, 
   };
 }
 
+/** The JSON object a kept staged value is described by (a table comment, a sidecar file); `{}` when unreadable. */
+export function parseStagedRecord(text: string | null | undefined): Record<string, unknown> {
+  if (!text) return {};
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
 /** Marks kept staged values (tables, files) of rejected writes. */
 export const WAP_INFIX = '__cairn_wap_';

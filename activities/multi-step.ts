@@ -11,6 +11,7 @@ import { resolveStepPartitions } from '../definitions/partitions/inputs';
 import { derivedDataVersion } from '../definitions/staleness';
 import { runEventKey, type LogLine } from './catalog/catalog-store';
 import { dynamicKeysFor } from './dynamic-keys';
+import { collectingLogger } from './step-logger';
 import type { LocationActivityDeps } from './location-activities';
 import { inputDataVersions, toStepFailure } from './location-activities';
 import type { AssetOutcome, StepInput, StepOutput } from './types';
@@ -25,14 +26,9 @@ class StepLogs {
   constructor(private readonly deps: LocationActivityDeps, private readonly runId: string, private readonly attempt: number) {}
 
   logger(key: string): StepLogger {
-    const push = (level: LogLine['level'], message: string): void => {
-      const list = this.lines.get(key) ?? [];
-      this.lines.set(key, list);
-      const line: LogLine = { seq: list.length, level, message: String(message), at: new Date().toISOString() };
-      list.push(line);
-      this.deps.echo?.(line, key);
-    };
-    return { debug: (m) => push('debug', m), info: (m) => push('info', m), warn: (m) => push('warn', m), error: (m) => push('error', m) };
+    const list = this.lines.get(key) ?? [];
+    this.lines.set(key, list);
+    return collectingLogger(list, (line) => this.deps.echo?.(line, key));
   }
 
   async flush(): Promise<void> {

@@ -4,12 +4,13 @@
  * `cairn materialize --checks-only`, which evaluates an asset's checks against its published value.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import type { AssetDefinition, StepLogger } from '../definitions/asset';
+import type { AssetDefinition } from '../definitions/asset';
 import type { StepPartitions } from '../definitions/partitions/inputs';
 import { runEventKey, type LogLine } from './catalog/catalog-store';
 import { storedValueOf } from './execute-step';
 import type { LocationActivityDeps } from './location-activities';
 import { blocks, runChecks, type CheckEvaluation } from './run-checks';
+import { collectingLogger } from './step-logger';
 import type { StepInput, StepOutput } from './types';
 
 export async function recordCheckEvaluations(
@@ -34,24 +35,14 @@ export async function recordCheckEvaluations(
   }
 }
 
-/** A step logger that keeps lines in order (and echoes them), for a step that is not `executeStep`. */
-function collectingLogger(deps: LocationActivityDeps, assetKey: string): { log: StepLogger; lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const push = (level: LogLine['level'], message: string): void => {
-    const line: LogLine = { seq: lines.length, level, message: String(message), at: new Date().toISOString() };
-    lines.push(line);
-    deps.echo?.(line, assetKey);
-  };
-  return { lines, log: { debug: (m) => push('debug', m), info: (m) => push('info', m), warn: (m) => push('warn', m), error: (m) => push('error', m) } };
-}
-
 /** Evaluates `a`'s checks against its published value (of the run's partitions) and records them; nothing is written. */
 export async function runChecksOnly(deps: LocationActivityDeps, a: AssetDefinition<any>, input: StepInput, attempt: number, partitions: StepPartitions | undefined, signal: AbortSignal): Promise<StepOutput> {
   const started = Date.now();
   const checks = a.checks ?? [];
   const io = deps.ioFor?.(a.key) ?? deps.io;
   const keys = partitions?.context?.keys;
-  const { log, lines } = collectingLogger(deps, a.key);
+  const lines: LogLine[] = [];
+  const log = collectingLogger(lines, (line) => deps.echo?.(line, a.key));
   let value;
   try {
     value = io.loadStored ? await io.loadStored(a.key, keys) : storedValueOf(io, a.key, keys);

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdentifier, sql } from '../../definitions/sql';
-import { stagedFromRecord, stagedName, WAP_INFIX, type StagedOutput } from '../io-manager';
+import { parseStagedRecord, stagedFromRecord, stagedName, WAP_INFIX, type StagedOutput } from '../io-manager';
 import { runQuery, runStatement } from './duckdb-run';
 import { quoteTable, serialized, type StagingTable, type TableName } from './publish-table';
 
@@ -49,7 +49,7 @@ export async function listStagedTables(conn: DuckDBConnection): Promise<StagedOu
         where database_name = current_database() and contains(table_name, ${WAP_INFIX}) order by table_name`,
   );
   return rows
-    .map((r) => stagedFromRecord(`${r.schema}.${r.table}`, parseComment(r.comment)))
+    .map((r) => stagedFromRecord(`${r.schema}.${r.table}`, parseStagedRecord(r.comment)))
     .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
 }
 
@@ -70,14 +70,4 @@ export async function dropStagedTable(conn: DuckDBConnection, id: string): Promi
 
 function quoteLiteral(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
-}
-
-function parseComment(comment: string | null): Record<string, unknown> {
-  if (!comment) return {};
-  try {
-    const parsed = JSON.parse(comment) as unknown;
-    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
 }

@@ -14,7 +14,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promis
 import { basename, dirname, join, resolve } from 'node:path';
 import { meta } from '../../definitions/metadata';
 import type { StoredValue } from '../../definitions/stored-value';
-import { stagedFromRecord, stagedName, WAP_INFIX, type Audit, type HandledOutput, type OutputInfo, type StagedOutput } from '../io-manager';
+import { parseStagedRecord, stagedFromRecord, stagedName, WAP_INFIX, type Audit, type HandledOutput, type OutputInfo, type StagedOutput } from '../io-manager';
 import { isNotFound, keySegments, tempFileFor, WAP_DIR } from './file-paths';
 import { checkVerdict } from './values';
 
@@ -118,7 +118,7 @@ export async function listKept(dir: string): Promise<StagedOutput[]> {
   }
   const kept: StagedOutput[] = [];
   for (const name of names.filter((n) => n.endsWith(SIDECAR) && n.includes(WAP_INFIX))) {
-    const described = parseObject(await readFile(join(wap, name), 'utf8').catch(() => ''));
+    const described = parseStagedRecord(await readFile(join(wap, name), 'utf8').catch(() => ''));
     const data = typeof described.data === 'string' ? described.data : name.slice(0, -SIDECAR.length);
     kept.push(stagedFromRecord(join(wap, basename(data)), described));
   }
@@ -169,11 +169,3 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-function parseObject(text: string): Record<string, unknown> {
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}

@@ -5,6 +5,7 @@
  */
 import { ident, sql, type SqlFragment } from '../../definitions/sql';
 import type { StoredValue } from '../../definitions/stored-value';
+import { storedRelation } from '../duckdb/stored-table';
 import type { DuckDBResource } from '../duckdb/duckdb-resource';
 import type { TableInput } from '../duckdb/table-input';
 import { DEFAULT_BATCH_SIZE } from './values';
@@ -61,11 +62,5 @@ export function parquetInput(
 
 /** A stored (or staged) Parquet value: SQL access when it has files, rows in batches always. */
 export function storedParquet(resource: DuckDBResource, input: ParquetInput): StoredValue {
-  return {
-    assetKey: input.assetKey,
-    ...(input.partitionKeys ? { partitionKeys: input.partitionKeys } : {}),
-    batches: (size) => input.batches(size),
-    load: async (mode) => (mode === 'rows' ? input.rows() : input),
-    ...(input.files.length > 0 ? { sql: { relation: input.toSql(), query: <T>(q: SqlFragment) => resource.query<T>(q) } } : {}),
-  };
+  return storedRelation(resource, input, { sql: input.files.length > 0 });
 }
