@@ -1,5 +1,7 @@
 import type { AssetDefinition } from './asset';
 import type { AssetCheckDefinition } from './checks';
+import type { JobDefinition } from './job';
+import type { ScheduleDefinition } from './schedule';
 import { CairnError, ErrorCodes } from './errors';
 import { isMultiAsset, type MultiAssetDefinition } from './multi-asset';
 import { isResourceDefinition } from './resource';
@@ -19,6 +21,9 @@ export interface CodeLocationDefinition {
   readonly resources: Readonly<Record<string, unknown>>;
   /** The checks given to `codeLocation({ checks })`; each is also attached to its asset's `checks`. */
   readonly checks: readonly AssetCheckDefinition[];
+  readonly jobs: readonly JobDefinition[];
+  /** Reconciled into Temporal Schedules `cairn/<location>/<name>` when the location's worker starts. */
+  readonly schedules: readonly ScheduleDefinition[];
 }
 
 export interface CodeLocationOptions {
@@ -28,6 +33,10 @@ export interface CodeLocationOptions {
   resources?: Readonly<Record<string, unknown>>;
   /** Checks declared apart from their assets: `check({ asset, name, run })`. */
   checks?: readonly AssetCheckDefinition[];
+  /** Named subsets of the graph: `job({ name, selection })`. */
+  jobs?: readonly JobDefinition[];
+  /** Cron-driven runs: `schedule({ name, cron, target })`. */
+  schedules?: readonly ScheduleDefinition[];
 }
 
 export const LOCATION_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
@@ -44,7 +53,8 @@ export function codeLocation(options: CodeLocationOptions): CodeLocationDefiniti
   const multiAssets = items.filter(isMultiAsset);
   const checks = Array.isArray(options.checks) ? [...options.checks] : [];
   const assets = dropShadowedPlaceholders(items.flatMap((a) => (isMultiAsset(a) ? a.assets : [a]))).map((a) => withChecks(a, checks));
-  return { kind: 'code-location', name: options.name, assets, multiAssets, resources: { ...(options.resources ?? {}) }, checks };
+  return { kind: 'code-location', name: options.name, assets, multiAssets, resources: { ...(options.resources ?? {}) }, checks,
+    jobs: Array.isArray(options.jobs) ? [...options.jobs] : [], schedules: Array.isArray(options.schedules) ? [...options.schedules] : [] };
 }
 
 /** The asset with the standalone checks that name it appended to its own. */

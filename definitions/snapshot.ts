@@ -48,6 +48,31 @@ export const AssetNodeSnapshotSchema = z.object({
 });
 export type AssetNodeSnapshot = z.infer<typeof AssetNodeSnapshotSchema>;
 
+export const JobSnapshotSchema = z.object({
+  name: z.string(),
+  selection: z.string(),
+  description: z.string().optional(),
+  tags: z.record(z.string(), z.string()),
+  partitions: PartitionsDefinitionSchema.optional(),
+});
+export type JobSnapshot = z.infer<typeof JobSnapshotSchema>;
+
+export const ScheduleSnapshotSchema = z.object({
+  name: z.string(),
+  /** The Temporal Schedule id: `cairn/<location>/<name>`. */
+  id: z.string(),
+  cron: z.string(),
+  timezone: z.string(),
+  job: z.string().optional(),
+  selection: z.string(),
+  /** `function`: the location's worker maps the tick to a key. */
+  partition: z.enum(['latest', 'function']).optional(),
+  tags: z.record(z.string(), z.string()),
+  overlap: z.string(),
+  description: z.string().optional(),
+});
+export type ScheduleSnapshot = z.infer<typeof ScheduleSnapshotSchema>;
+
 export const LocationSnapshotSchema = z.object({
   name: z.string(),
   taskQueue: z.string(),
@@ -56,6 +81,8 @@ export const LocationSnapshotSchema = z.object({
   assets: z.array(AssetNodeSnapshotSchema),
   /** Per resource: its type, and for a declared resource its config with `env:NAME` in place of each variable. */
   resources: z.record(z.string(), z.object({ type: z.string(), config: z.unknown().optional() })),
+  jobs: z.array(JobSnapshotSchema).optional(),
+  schedules: z.array(ScheduleSnapshotSchema).optional(),
 });
 export type LocationSnapshot = z.infer<typeof LocationSnapshotSchema>;
 
