@@ -88,6 +88,10 @@ export interface PlanRunInput {
   reexecute?: ReexecuteRequest;
   /** Run every selected asset for this partition key (they must all be partitioned, and it must be their key). */
   partition?: string;
+  /** A job's name instead of a selection: its selection, tags and config. */
+  job?: string;
+  /** Run the partition whose window ended last at this time (ISO): a schedule's `partition: 'latest'`. */
+  partitionAt?: string;
 }
 
 /** What planning returns to the workflow: the plan and what it inherits from a re-executed run. */
@@ -130,4 +134,6 @@ export interface OrchestratorActivities {
 /** Activities of a code-location worker (task queue `cairn-loc-<name>`). */
 export interface LocationActivities {
   materializeStep(input: StepInput): Promise<StepOutput>;
+  /** The partition key a schedule's `partition` function gives for a tick (ISO time). */
+  schedulePartition(input: { schedule: string; tick: string }): Promise<string>;
 }

@@ -53,6 +53,8 @@ export const JobSnapshotSchema = z.object({
   selection: z.string(),
   description: z.string().optional(),
   tags: z.record(z.string(), z.string()),
+  /** Run config per asset key for the job's runs. */
+  config: z.record(z.string(), z.unknown()).optional(),
   partitions: PartitionsDefinitionSchema.optional(),
 });
 export type JobSnapshot = z.infer<typeof JobSnapshotSchema>;
@@ -86,10 +88,5 @@ export const LocationSnapshotSchema = z.object({
 });
 export type LocationSnapshot = z.infer<typeof LocationSnapshotSchema>;
 
-/** Task queue of a code location's worker. */
-export function locationTaskQueue(location: string): string {
-  return `cairn-loc-${location}`;
-}
-
-/** The orchestrator's task queue: run workflows and catalog/plan activities. */
-export const ORCHESTRATOR_TASK_QUEUE = 'cairn';
+// Task queue names live with the plan's types, which workflow code may import (this file pulls in zod).
+export { locationTaskQueue, ORCHESTRATOR_TASK_QUEUE } from './plan-types';

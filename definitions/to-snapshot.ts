@@ -58,6 +58,7 @@ export function locationSnapshot(location: CodeLocationDefinition): LocationSnap
   const resources = Object.fromEntries(Object.entries(location.resources).map(([name, r]) => [name, isResourceDefinition(r) ? { type: resourceType(r), config: describeResourceConfig(r) } : { type: resourceType(r) }]));
   const jobs = (location.jobs ?? []).map((j): JobSnapshot => ({
     name: j.name, selection: j.selection, ...(j.description !== undefined ? { description: j.description } : {}), tags: { ...j.tags },
+    ...(j.config !== undefined ? { config: JSON.parse(JSON.stringify(j.config)) as Record<string, unknown> } : {}),
     ...(j.partitions !== undefined ? { partitions: JSON.parse(JSON.stringify(j.partitions)) as NonNullable<JobSnapshot['partitions']> } : {}),
   }));
   const schedules = (location.schedules ?? []).map((s): ScheduleSnapshot => ({
