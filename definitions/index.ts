@@ -35,3 +35,4 @@ export type { LoadMode } from './asset';
 export { job, isJob, type JobDefinition, type JobOptions } from './job';
 export { schedule, scheduleId, isSchedule, type ScheduleDefinition, type ScheduleOptions, type ScheduleOverlap } from './schedule';
 export type { JobSnapshot, ScheduleSnapshot } from './snapshot';
+export { sensor, isSensor, sensorWorkflowId, parseSensorResult, SensorResultSchema, type SensorDefinition, type SensorOptions, type SensorContext, type SensorResult } from './sensor';
