@@ -12,6 +12,7 @@ import type { Redactor } from './redact';
 import { runEventKey, type CatalogStore, type LogLine } from './catalog/catalog-store';
 import { executeStep, StepError } from './execute-step';
 import { recordCheckEvaluations, runChecksOnly } from './step-checks';
+import { sensorEvaluation } from './sensor-activities';
 import { runMultiStep } from './multi-step';
 import { resolvedSnapshots } from '../definitions/plan';
 import type { IOManager } from './io-manager';
@@ -179,6 +180,7 @@ export function createLocationActivities(deps: LocationActivityDeps): LocationAc
   const schedules = new Map((deps.location.schedules ?? []).map((s) => [s.name, s]));
   const redactor = deps.redactor;
   return {
+    evaluateSensor: sensorEvaluation(deps.location, deps.resources, deps.echo),
     async schedulePartition({ schedule: name, tick }) {
       const s = schedules.get(name);
       if (!s || typeof s.partition !== 'function') {

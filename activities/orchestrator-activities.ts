@@ -8,6 +8,7 @@ import { quote } from '../definitions/selection/tokenize';
 import type { JobSnapshot, LocationSnapshot } from '../definitions/snapshot';
 import type { GraphNode } from '../definitions/graph';
 import { assetStates } from './asset-states';
+import { applySensorResult } from './sensor-activities';
 import { dynamicKeysFor } from './dynamic-keys';
 import type { CatalogStore } from './catalog/catalog-store';
 import type { OrchestratorActivities, PlanBackfillInput, PlannedRun, PlanRunInput } from './types';
@@ -150,6 +151,9 @@ export function createOrchestratorActivities(deps: OrchestratorActivityDeps): Or
         if (err instanceof CairnError) throw ApplicationFailure.nonRetryable(err.message, err.code);
         throw err;
       }
+    },
+    async applySensorResult(input) {
+      return applySensorResult(catalog, input);
     },
     async planBackfill(input) {
       try {

@@ -2,6 +2,7 @@ import type { AssetDefinition } from './asset';
 import type { AssetCheckDefinition } from './checks';
 import type { JobDefinition } from './job';
 import type { ScheduleDefinition } from './schedule';
+import type { SensorDefinition } from './sensor';
 import { CairnError, ErrorCodes } from './errors';
 import { isMultiAsset, type MultiAssetDefinition } from './multi-asset';
 import { isResourceDefinition } from './resource';
@@ -24,6 +25,8 @@ export interface CodeLocationDefinition {
   readonly jobs: readonly JobDefinition[];
   /** Reconciled into Temporal Schedules `cairn/<location>/<name>` when the location's worker starts. */
   readonly schedules: readonly ScheduleDefinition[];
+  /** Each runs as the long-running workflow `cairn/sensor/<location>/<name>`, started by the location's worker. */
+  readonly sensors: readonly SensorDefinition[];
 }
 
 export interface CodeLocationOptions {
@@ -37,6 +40,8 @@ export interface CodeLocationOptions {
   jobs?: readonly JobDefinition[];
   /** Cron-driven runs: `schedule({ name, cron, target })`. */
   schedules?: readonly ScheduleDefinition[];
+  /** Sensors: `sensor({ name, evaluate })`. */
+  sensors?: readonly SensorDefinition[];
 }
 
 export const LOCATION_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
@@ -54,7 +59,8 @@ export function codeLocation(options: CodeLocationOptions): CodeLocationDefiniti
   const checks = Array.isArray(options.checks) ? [...options.checks] : [];
   const assets = dropShadowedPlaceholders(items.flatMap((a) => (isMultiAsset(a) ? a.assets : [a]))).map((a) => withChecks(a, checks));
   return { kind: 'code-location', name: options.name, assets, multiAssets, resources: { ...(options.resources ?? {}) }, checks,
-    jobs: Array.isArray(options.jobs) ? [...options.jobs] : [], schedules: Array.isArray(options.schedules) ? [...options.schedules] : [] };
+    jobs: Array.isArray(options.jobs) ? [...options.jobs] : [], schedules: Array.isArray(options.schedules) ? [...options.schedules] : [],
+    sensors: Array.isArray(options.sensors) ? [...options.sensors] : [] };
 }
 
 /** The asset with the standalone checks that name it appended to its own. */

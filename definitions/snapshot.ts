@@ -75,6 +75,17 @@ export const ScheduleSnapshotSchema = z.object({
 });
 export type ScheduleSnapshot = z.infer<typeof ScheduleSnapshotSchema>;
 
+export const SensorSnapshotSchema = z.object({
+  name: z.string(),
+  /** The sensor's workflow id: `cairn/sensor/<location>/<name>`. */
+  id: z.string(),
+  minimumInterval: z.string(),
+  job: z.string().optional(),
+  selection: z.string().optional(),
+  description: z.string().optional(),
+});
+export type SensorSnapshot = z.infer<typeof SensorSnapshotSchema>;
+
 export const LocationSnapshotSchema = z.object({
   name: z.string(),
   taskQueue: z.string(),
@@ -85,6 +96,7 @@ export const LocationSnapshotSchema = z.object({
   resources: z.record(z.string(), z.object({ type: z.string(), config: z.unknown().optional() })),
   jobs: z.array(JobSnapshotSchema).optional(),
   schedules: z.array(ScheduleSnapshotSchema).optional(),
+  sensors: z.array(SensorSnapshotSchema).optional(),
 });
 export type LocationSnapshot = z.infer<typeof LocationSnapshotSchema>;
 

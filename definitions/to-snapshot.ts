@@ -6,7 +6,8 @@ import { fnv1a64, stableStringify } from './hash';
 import type { CheckSpec } from './multi-asset';
 import { describeResourceConfig, isResourceDefinition } from './resource';
 import { scheduleId } from './schedule';
-import { locationTaskQueue, type AssetNodeSnapshot, type JobSnapshot, type LocationSnapshot, type ScheduleSnapshot } from './snapshot';
+import { sensorWorkflowId } from './sensor';
+import { locationTaskQueue, type AssetNodeSnapshot, type JobSnapshot, type LocationSnapshot, type ScheduleSnapshot, type SensorSnapshot } from './snapshot';
 
 /** The JSON Schema of a zod schema, or undefined when it has none (validation reports it; the snapshot stays publishable). */
 function jsonSchema(schema: unknown): unknown {
@@ -66,7 +67,14 @@ export function locationSnapshot(location: CodeLocationDefinition): LocationSnap
     ...(s.partition !== undefined ? { partition: s.partition === 'latest' ? 'latest' : 'function' } : {}), tags: { ...s.tags }, overlap: s.overlap,
     ...(s.description !== undefined ? { description: s.description } : {}),
   }));
-  // Jobs and schedules only when there are some, so the version of a location without them does not change.
-  const body = { name: location.name, taskQueue: locationTaskQueue(location.name), assets, resources, ...(jobs.length > 0 ? { jobs } : {}), ...(schedules.length > 0 ? { schedules } : {}) };
+  const sensors = (location.sensors ?? []).map((s): SensorSnapshot => ({
+    name: s.name, id: sensorWorkflowId(location.name, s.name), minimumInterval: s.minimumInterval,
+    ...(s.job !== undefined ? { job: s.job } : {}), ...(s.selection !== undefined ? { selection: s.selection } : {}), ...(s.description !== undefined ? { description: s.description } : {}),
+  }));
+  // Jobs, schedules and sensors only when there are some, so the version of a location without them does not change.
+  const body = {
+    name: location.name, taskQueue: locationTaskQueue(location.name), assets, resources,
+    ...(jobs.length > 0 ? { jobs } : {}), ...(schedules.length > 0 ? { schedules } : {}), ...(sensors.length > 0 ? { sensors } : {}),
+  };
   return { ...body, version: fnv1a64(stableStringify(body)) };
 }

@@ -3,6 +3,7 @@ import type { CodeLocationDefinition } from './code-location';
 import { CairnError, ErrorCodes } from './errors';
 import { isJob, jobProblems } from './job';
 import { isSchedule, scheduleProblems } from './schedule';
+import { isSensor, sensorProblems } from './sensor';
 
 export function automationProblems(location: CodeLocationDefinition, at: string): CairnError[] {
   const problems: CairnError[] = [];
@@ -28,6 +29,17 @@ export function automationProblems(location: CodeLocationDefinition, at: string)
     for (const p of scheduleProblems(s)) add(p, s.name);
     if (schedules.has(s.name)) add(`two schedules are named '${s.name}'; give one another name`, s.name);
     schedules.add(s.name);
+  }
+  const sensors = new Set<string>();
+  for (const [i, s] of (location.sensors ?? []).entries()) {
+    if (!isSensor(s)) {
+      add(`sensors[${i}] is not a sensor; build it with sensor({ name, evaluate })`);
+      continue;
+    }
+    for (const p of sensorProblems(s)) add(p, s.name);
+    if (sensors.has(s.name)) add(`two sensors are named '${s.name}'; give one another name`, s.name);
+    sensors.add(s.name);
+    for (const res of s.resources) if (!(res in location.resources)) add(`sensor '${s.name}' uses resource '${res}', which the location does not provide`, s.name);
   }
   return problems;
 }

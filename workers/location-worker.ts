@@ -1,6 +1,7 @@
 import { Client } from '@temporalio/client';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { reconcileSchedules, type ReconcileResult } from './schedules';
+import { startSensors } from './sensors';
 import type { CatalogStore, LogLine } from '../activities/catalog/catalog-store';
 import { locationIOManager } from '../activities/location-io';
 import { createLocationActivities } from '../activities/location-activities';
@@ -63,7 +64,9 @@ export async function createLocationWorker(opts: LocationWorkerOptions): Promise
     });
     await opts.catalog.publishSnapshot(snapshot, new Date().toISOString());
     // After publishing: a scheduled run plans over the snapshots, so its jobs must be there first.
-    const schedules = await reconcileSchedules(new Client({ connection: opts.connection, namespace: opts.namespace, dataConverter: cairnDataConverter() }), opts.location);
+    const client = new Client({ connection: opts.connection, namespace: opts.namespace, dataConverter: cairnDataConverter() });
+    const schedules = await reconcileSchedules(client, opts.location);
+    await startSensors(client, opts.location);
     const dispose = async (): Promise<void> => {
       // Plain resource objects are closed here; declared ones by their own `dispose`, in `built.dispose()`.
       for (const r of Object.values(opts.location.resources)) {
