@@ -8,7 +8,6 @@ import { sensorTicksQuery, type SensorView } from '../../workflows/messages';
 import type { SensorInput } from '../../workflows/sensor';
 import { sleep, startHarness, type Harness } from './harness';
 
-let evaluations = 0;
 let failNext = false;
 const raw = externalAsset({ key: 'sn/raw' });
 const mart = asset({ key: 'sn/mart', deps: ['sn/raw'], retry: { maxAttempts: 1 }, materialize: () => [{ ok: true }] });
@@ -22,7 +21,6 @@ const location = codeLocation({
       minimumInterval: '1s',
       target: 'sn/mart',
       evaluate: ({ cursor }) => {
-        evaluations++;
         if (failNext) {
           failNext = false;
           throw new Error('the source API is down');
