@@ -12,6 +12,7 @@ import type { Redactor } from './redact';
 import { runEventKey, type CatalogStore, type LogLine } from './catalog/catalog-store';
 import { executeStep, StepError } from './execute-step';
 import { recordCheckEvaluations, runChecksOnly } from './step-checks';
+import { sensorEvaluation } from './sensor-activities';
 import { runMultiStep } from './multi-step';
 import { resolvedSnapshots } from '../definitions/plan';
 import type { IOManager } from './io-manager';
@@ -176,8 +177,21 @@ export function createLocationActivities(deps: LocationActivityDeps): LocationAc
       throw toStepFailure(a.key, err);
     }
   };
+  const schedules = new Map((deps.location.schedules ?? []).map((s) => [s.name, s]));
   const redactor = deps.redactor;
   return {
+    evaluateSensor: sensorEvaluation(deps.location, deps.resources, deps.echo),
+    async schedulePartition({ schedule: name, tick }) {
+      const s = schedules.get(name);
+      if (!s || typeof s.partition !== 'function') {
+        throw ApplicationFailure.nonRetryable(`schedule '${name}' of code location '${deps.location.name}' has no partition function; restart its worker so the schedules match the code`, 'UNKNOWN_SCHEDULE');
+      }
+      const key = s.partition(new Date(tick));
+      if (typeof key !== 'string' || key === '') {
+        throw ApplicationFailure.nonRetryable(`schedule '${name}': its partition function returned ${JSON.stringify(key)} for tick ${tick}; it must return a partition key string`, 'INVALID_PARTITION');
+      }
+      return key;
+    },
     async materializeStep(input: StepInput): Promise<StepOutput> {
       if (!redactor?.active) return step(input);
       try {

@@ -5,8 +5,10 @@ import { backfillAssets, checkRunPartition, planBackfill, resolveBackfillTargets
 import type { PartitionKeysOptions } from '../definitions/partitions/keys';
 import { partitionKeys } from '../definitions/partitions/keys';
 import { quote } from '../definitions/selection/tokenize';
-import type { LocationSnapshot } from '../definitions/snapshot';
+import type { JobSnapshot, LocationSnapshot } from '../definitions/snapshot';
+import type { GraphNode } from '../definitions/graph';
 import { assetStates } from './asset-states';
+import { applySensorResult } from './sensor-activities';
 import { dynamicKeysFor } from './dynamic-keys';
 import type { CatalogStore } from './catalog/catalog-store';
 import type { OrchestratorActivities, PlanBackfillInput, PlannedRun, PlanRunInput } from './types';
@@ -87,18 +89,45 @@ export async function planFromCatalog(catalog: CatalogStore, input: PlanRunInput
       rootRunId: original.rootRunId ?? runId,
     };
   }
-  if (typeof input.selection !== 'string') throw new CairnError(ErrorCodes.InvalidSelection, 'a selection is required');
-  const full = input.checksOnly ? checksOnlyPlan(snapshots, input.selection) : planRun(snapshots, input.selection);
+  const job = input.job === undefined ? undefined : findJob(snapshots, input.job);
+  const selection = job?.selection ?? input.selection;
+  if (typeof selection !== 'string') throw new CairnError(ErrorCodes.InvalidSelection, 'a selection is required');
+  const inherited = job ? { ...(Object.keys(job.tags).length > 0 ? { tags: job.tags } : {}), ...(job.config ? { config: job.config } : {}) } : {};
+  const full = input.checksOnly ? checksOnlyPlan(snapshots, selection) : planRun(snapshots, selection);
   const graph = graphFromSnapshots(snapshots);
-  checkRunPartition(full.steps.map((s) => graph.node(s.key)), input.partition, await partitionOptions(catalog, snapshots));
-  if (input.partition !== undefined) {
+  const options = await partitionOptions(catalog, snapshots);
+  const nodes = full.steps.map((s) => graph.node(s.key));
+  const partition = input.partition ?? (input.partitionAt !== undefined ? latestPartitionAt(nodes, input.partitionAt, options, selection) : undefined);
+  checkRunPartition(nodes, partition, options);
+  if (partition !== undefined) {
     if (input.staleOnly) throw new CairnError(ErrorCodes.InvalidArgument, 'staleOnly applies to unpartitioned assets; for partitions backfill the missing ones (`cairn backfill --partitions missing`)');
-    return { plan: full, selection: input.selection, partition: { keys: [input.partition] } };
+    return { plan: full, selection, ...inherited, partition: { keys: [partition] } };
   }
-  if (!input.staleOnly) return { plan: full, selection: input.selection };
+  if (!input.staleOnly) return { plan: full, selection, ...inherited };
   const states = await assetStates(catalog, graphFromSnapshots(snapshots), full.steps.map((s) => s.key));
   const needed = new Set(states.filter((s) => s.needsRun).map((s) => s.key));
-  return { plan: planRun(snapshots, input.selection, { only: (k) => needed.has(k) }), selection: input.selection };
+  return { plan: planRun(snapshots, selection, { only: (k) => needed.has(k) }), selection, ...inherited };
+}
+
+/** A job of the published snapshots by name; an unknown name suggests the known ones. */
+function findJob(snapshots: readonly LocationSnapshot[], name: string): JobSnapshot {
+  const jobs = snapshots.flatMap((s) => s.jobs ?? []);
+  const found = jobs.find((j) => j.name === name);
+  if (!found) {
+    const known = jobs.map((j) => j.name).sort();
+    throw new CairnError(ErrorCodes.InvalidSelection, `no job named '${name}' in the published code locations${known.length > 0 ? ` (jobs: ${known.join(', ')})` : '; declare one with job({ name, selection }) in a code location'}`, name);
+  }
+  return found;
+}
+
+/** The key of the last partition window that ended at or before `at`, from the first partitioned step. */
+function latestPartitionAt(nodes: readonly (GraphNode | undefined)[], at: string, options: Omit<PartitionKeysOptions, 'now'>, selection: string): string {
+  const def = nodes.find((n) => n?.partitions !== undefined)?.partitions;
+  if (!def) throw new CairnError(ErrorCodes.InvalidPartition, `a schedule with partition 'latest' needs partitioned assets, and '${selection}' selects none`);
+  const keys = partitionKeys(def, { ...options, now: new Date(at) });
+  const last = keys.at(-1);
+  if (last === undefined) throw new CairnError(ErrorCodes.InvalidPartition, `no partition of '${selection}' has ended by ${at}`);
+  return last;
 }
 
 /** The selection narrowed to assets with checks (TypeScript checks, or dbt tests run with `dbt test`). */
@@ -122,6 +151,9 @@ export function createOrchestratorActivities(deps: OrchestratorActivityDeps): Or
         if (err instanceof CairnError) throw ApplicationFailure.nonRetryable(err.message, err.code);
         throw err;
       }
+    },
+    async applySensorResult(input) {
+      return applySensorResult(catalog, input);
     },
     async planBackfill(input) {
       try {

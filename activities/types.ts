@@ -6,6 +6,7 @@ import type { Metadata } from '../definitions/metadata';
 import type { RunStart } from './catalog/catalog-store';
 import type { RunPlan } from '../definitions/plan';
 import type { BackfillPartitions, BackfillPlan, BackfillRunPolicy } from '../definitions/backfill-plan';
+import type { SensorResult } from '../definitions/sensor';
 
 export type StepOutcome = 'materialized' | 'failed' | 'skipped';
 
@@ -88,6 +89,10 @@ export interface PlanRunInput {
   reexecute?: ReexecuteRequest;
   /** Run every selected asset for this partition key (they must all be partitioned, and it must be their key). */
   partition?: string;
+  /** A job's name instead of a selection: its selection, tags and config. */
+  job?: string;
+  /** Run the partition whose window ended last at this time (ISO): a schedule's `partition: 'latest'`. */
+  partitionAt?: string;
 }
 
 /** What planning returns to the workflow: the plan and what it inherits from a re-executed run. */
@@ -125,9 +130,34 @@ export interface OrchestratorActivities {
   recordRunStarted(input: RunStartedInput): Promise<void>;
   recordRunFinished(input: { runId: string; summary: RunSummary; finishedAt: string }): Promise<void>;
   planBackfill(input: PlanBackfillInput): Promise<PlannedBackfill>;
+  /** Records a sensor's asset events and dynamic partitions, and checks its run requests by planning each. */
+  applySensorResult(input: ApplySensorResultInput): Promise<{ accepted: AcceptedRunRequest[]; rejected: string[]; events: number }>;
 }
 
 /** Activities of a code-location worker (task queue `cairn-loc-<name>`). */
 export interface LocationActivities {
   materializeStep(input: StepInput): Promise<StepOutput>;
+  /** The partition key a schedule's `partition` function gives for a tick (ISO time). */
+  schedulePartition(input: { schedule: string; tick: string }): Promise<string>;
+  /** Runs a sensor's `evaluate` and checks its result (a malformed one fails with the bad fields named). */
+  evaluateSensor(input: { sensor: string; cursor?: string; lastEvaluatedAt?: string }): Promise<SensorResult>;
+}
+
+/** A sensor's run request that passed planning, ready to start. */
+export interface AcceptedRunRequest {
+  selection?: string;
+  job?: string;
+  partition?: string;
+  tags: Record<string, string>;
+  runKey?: string;
+}
+
+export interface ApplySensorResultInput {
+  location: string;
+  sensor: string;
+  /** Unique per evaluation (the sensor's first run id and its evaluation count): events are keyed by it. */
+  tickId: string;
+  /** The sensor's default target, for requests without a selection. */
+  target: { selection?: string; job?: string };
+  result: SensorResult;
 }

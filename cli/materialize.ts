@@ -17,7 +17,8 @@ import { CliExit, Exit } from './errors';
 import { printSummary, RunProgress, runLink } from './run-progress';
 
 export interface MaterializeOptions {
-  select: string;
+  select?: string;
+  job?: string;
   json?: boolean;
   config?: string;
   tag?: string[];
@@ -121,7 +122,7 @@ export async function preflight(settings: Settings, input: PlanRunInput, config?
   return await withCatalog(settings, async (catalog) => {
     try {
       const planned = await planFromCatalog(catalog, input);
-      const all = input.staleOnly && input.selection !== undefined ? planRun(await catalog.getSnapshots(), input.selection) : planned.plan;
+      const all = input.staleOnly ? planRun(await catalog.getSnapshots(), planned.selection) : planned.plan;
       const inRun = new Set(all.steps.map((s) => s.key));
       const stray = Object.keys(config ?? {}).filter((k) => !inRun.has(k));
       if (stray.length > 0) throw new CliExit(Exit.badInput, `--config names ${stray.map((k) => `'${k}'`).join(', ')}, which ${stray.length === 1 ? 'is' : 'are'} not in this run's selection '${planned.selection}'`);
@@ -133,12 +134,13 @@ export async function preflight(settings: Settings, input: PlanRunInput, config?
   });
 }
 
-/** `cairn materialize --select <selection>`. Exit 0 when the run succeeded, 1 when it failed, 2 on bad input. */
+/** `cairn materialize --select <selection>` or `--job <name>`. Exit 0 when the run succeeded, 1 when it failed, 2 on bad input. */
 export function registerMaterialize(program: Command, globals: () => GlobalOptions): void {
   program
     .command('materialize')
     .description('materialize the selected assets as one run (a Temporal workflow)')
-    .requiredOption('-s, --select <selection>', "asset selection, e.g. '*', 'group:marts', '+marts/revenue'")
+    .option('-s, --select <selection>', "asset selection, e.g. '*', 'group:marts', '+marts/revenue'")
+    .option('--job <name>', "run a job (see `cairn jobs list`): its selection, tags and config")
     .option('--json', 'print one JSON object { runId, workflowId, status, assets } instead of progress')
     .option('--config <json>', 'run config per asset key, as JSON or @file.json')
     .option('--tag <key=value...>', 'tags for the run')
@@ -148,6 +150,12 @@ export function registerMaterialize(program: Command, globals: () => GlobalOptio
     .option('--checks-only', "evaluate the selected assets' checks against their stored values; materialize nothing")
     .option('-p, --partition <key>', 'run the selected (partitioned) assets for this partition key')
     .action(async (opts: MaterializeOptions) => {
+      if ((opts.select === undefined) === (opts.job === undefined)) {
+        throw new CliExit(Exit.badInput, `give exactly one of --select <selection> or --job <name>${opts.select !== undefined ? ', not both' : " (e.g. --select '*' or --job nightly)"}`);
+      }
+      // A job's selection, tags and config are resolved by name from the published definitions.
+      const target = opts.job !== undefined ? { job: opts.job } : { selection: opts.select as string };
+      const what = opts.job !== undefined ? `job '${opts.job}'` : `'${opts.select}'`;
       const settings = settingsOnly(globals());
       const config = parseConfig(opts.config);
       const tags = parseTags(opts.tag);
@@ -158,14 +166,14 @@ export function registerMaterialize(program: Command, globals: () => GlobalOptio
       }
       if (opts.checksOnly && opts.staleOnly) throw new CliExit(Exit.badInput, '--checks-only and --stale-only do not go together: checks-only runs materialize nothing');
       const only = { ...(opts.staleOnly ? { staleOnly: true } : {}), ...(opts.checksOnly ? { checksOnly: true } : {}) };
-      const planned = await preflight(settings, { selection: opts.select, ...only, ...(opts.partition !== undefined ? { partition: opts.partition } : {}) }, config);
+      const planned = await preflight(settings, { ...target, ...only, ...(opts.partition !== undefined ? { partition: opts.partition } : {}) }, config);
       if (opts.staleOnly && planned.plan.steps.length === 0) {
-        if (opts.json) process.stdout.write(`${JSON.stringify({ status: 'nothing-to-do', selection: opts.select, assets: [] })}\n`);
-        else process.stdout.write(`nothing in '${opts.select}' is missing or stale; no run started\n`);
+        if (opts.json) process.stdout.write(`${JSON.stringify({ status: 'nothing-to-do', ...target, assets: [] })}\n`);
+        else process.stdout.write(`nothing in ${what} is missing or stale; no run started\n`);
         return;
       }
       const input: MaterializeAssetsInput = {
-        selection: opts.select, ...only, ...(opts.partition !== undefined ? { partition: opts.partition } : {}), ...(config ? { config } : {}), ...(tags ? { tags } : {}), ...(maxConcurrency ? { maxConcurrency } : {}),
+        ...target, ...only, ...(opts.partition !== undefined ? { partition: opts.partition } : {}), ...(config ? { config } : {}), ...(tags ? { tags } : {}), ...(maxConcurrency ? { maxConcurrency } : {}),
       };
       const summary = await runAndReport(settings, input, { ...(opts.json ? { json: true } : {}), ...(opts.workflowId ? { workflowId: opts.workflowId } : {}) });
       if (summary.status !== 'succeeded') process.exitCode = Exit.runFailed;

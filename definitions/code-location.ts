@@ -1,5 +1,8 @@
 import type { AssetDefinition } from './asset';
 import type { AssetCheckDefinition } from './checks';
+import type { JobDefinition } from './job';
+import type { ScheduleDefinition } from './schedule';
+import type { SensorDefinition } from './sensor';
 import { CairnError, ErrorCodes } from './errors';
 import { isMultiAsset, type MultiAssetDefinition } from './multi-asset';
 import { isResourceDefinition } from './resource';
@@ -19,6 +22,11 @@ export interface CodeLocationDefinition {
   readonly resources: Readonly<Record<string, unknown>>;
   /** The checks given to `codeLocation({ checks })`; each is also attached to its asset's `checks`. */
   readonly checks: readonly AssetCheckDefinition[];
+  readonly jobs: readonly JobDefinition[];
+  /** Reconciled into Temporal Schedules `cairn/<location>/<name>` when the location's worker starts. */
+  readonly schedules: readonly ScheduleDefinition[];
+  /** Each runs as the long-running workflow `cairn/sensor/<location>/<name>`, started by the location's worker. */
+  readonly sensors: readonly SensorDefinition[];
 }
 
 export interface CodeLocationOptions {
@@ -28,6 +36,12 @@ export interface CodeLocationOptions {
   resources?: Readonly<Record<string, unknown>>;
   /** Checks declared apart from their assets: `check({ asset, name, run })`. */
   checks?: readonly AssetCheckDefinition[];
+  /** Named subsets of the graph: `job({ name, selection })`. */
+  jobs?: readonly JobDefinition[];
+  /** Cron-driven runs: `schedule({ name, cron, target })`. */
+  schedules?: readonly ScheduleDefinition[];
+  /** Sensors: `sensor({ name, evaluate })`. */
+  sensors?: readonly SensorDefinition[];
 }
 
 export const LOCATION_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
@@ -44,7 +58,9 @@ export function codeLocation(options: CodeLocationOptions): CodeLocationDefiniti
   const multiAssets = items.filter(isMultiAsset);
   const checks = Array.isArray(options.checks) ? [...options.checks] : [];
   const assets = dropShadowedPlaceholders(items.flatMap((a) => (isMultiAsset(a) ? a.assets : [a]))).map((a) => withChecks(a, checks));
-  return { kind: 'code-location', name: options.name, assets, multiAssets, resources: { ...(options.resources ?? {}) }, checks };
+  return { kind: 'code-location', name: options.name, assets, multiAssets, resources: { ...(options.resources ?? {}) }, checks,
+    jobs: Array.isArray(options.jobs) ? [...options.jobs] : [], schedules: Array.isArray(options.schedules) ? [...options.schedules] : [],
+    sensors: Array.isArray(options.sensors) ? [...options.sensors] : [] };
 }
 
 /** The asset with the standalone checks that name it appended to its own. */

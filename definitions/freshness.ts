@@ -132,7 +132,8 @@ export function formatDuration(ms: number, maxUnits = 2): string {
 
 // -------------------------------------------------------------------------------------------- normalize
 
-function timezoneProblem(tz: unknown): string | undefined {
+/** Why `tz` is not an IANA time zone name, or undefined. */
+export function timezoneProblem(tz: unknown): string | undefined {
   if (typeof tz !== 'string' || tz.trim() === '') return `must be an IANA time zone name such as 'UTC' or 'Europe/Berlin', got ${typeof tz === 'string' ? "''" : String(tz)}`;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
@@ -142,7 +143,8 @@ function timezoneProblem(tz: unknown): string | undefined {
   return undefined;
 }
 
-function cronProblem(cron: unknown, timezone: string): string | undefined {
+/** Why `cron` is not a usable 5-field cron expression (or alias) in `timezone`, or undefined. */
+export function cronProblem(cron: unknown, timezone: string): string | undefined {
   const hint = "use 5 fields (minute hour day-of-month month day-of-week), e.g. '0 9 * * *', or an alias such as '@daily'";
   if (typeof cron !== 'string') return `must be a cron string; ${hint}`;
   const fields = cron.trim().split(/\s+/).filter((f) => f !== '');

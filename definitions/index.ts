@@ -32,3 +32,7 @@ export { rowCountAtLeast, notNull, unique, acceptedValues, matchesSchema, type B
 export { ContractViolationError, type ContractViolation } from './contract';
 export type { StoredValue, SqlAccess, Row } from './stored-value';
 export type { LoadMode } from './asset';
+export { job, isJob, type JobDefinition, type JobOptions } from './job';
+export { schedule, scheduleId, isSchedule, type ScheduleDefinition, type ScheduleOptions, type ScheduleOverlap } from './schedule';
+export type { JobSnapshot, ScheduleSnapshot } from './snapshot';
+export { sensor, isSensor, sensorWorkflowId, parseSensorResult, SensorResultSchema, type SensorDefinition, type SensorOptions, type SensorContext, type SensorResult } from './sensor';

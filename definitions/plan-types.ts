@@ -42,6 +42,14 @@ export interface RunPlan {
   groups?: PlanGroup[];
 }
 
+/** Task queue of a code location's worker. */
+export function locationTaskQueue(location: string): string {
+  return `cairn-loc-${location}`;
+}
+
+/** The orchestrator's task queue: run workflows and catalog/plan activities. */
+export const ORCHESTRATOR_TASK_QUEUE = 'cairn';
+
 export function planChildren(plan: RunPlan): number[][] {
   const children: number[][] = plan.steps.map(() => []);
   plan.steps.forEach((s, i) => s.deps.forEach((d) => children[d]?.push(i)));

@@ -48,6 +48,44 @@ export const AssetNodeSnapshotSchema = z.object({
 });
 export type AssetNodeSnapshot = z.infer<typeof AssetNodeSnapshotSchema>;
 
+export const JobSnapshotSchema = z.object({
+  name: z.string(),
+  selection: z.string(),
+  description: z.string().optional(),
+  tags: z.record(z.string(), z.string()),
+  /** Run config per asset key for the job's runs. */
+  config: z.record(z.string(), z.unknown()).optional(),
+  partitions: PartitionsDefinitionSchema.optional(),
+});
+export type JobSnapshot = z.infer<typeof JobSnapshotSchema>;
+
+export const ScheduleSnapshotSchema = z.object({
+  name: z.string(),
+  /** The Temporal Schedule id: `cairn/<location>/<name>`. */
+  id: z.string(),
+  cron: z.string(),
+  timezone: z.string(),
+  job: z.string().optional(),
+  selection: z.string(),
+  /** `function`: the location's worker maps the tick to a key. */
+  partition: z.enum(['latest', 'function']).optional(),
+  tags: z.record(z.string(), z.string()),
+  overlap: z.string(),
+  description: z.string().optional(),
+});
+export type ScheduleSnapshot = z.infer<typeof ScheduleSnapshotSchema>;
+
+export const SensorSnapshotSchema = z.object({
+  name: z.string(),
+  /** The sensor's workflow id: `cairn/sensor/<location>/<name>`. */
+  id: z.string(),
+  minimumInterval: z.string(),
+  job: z.string().optional(),
+  selection: z.string().optional(),
+  description: z.string().optional(),
+});
+export type SensorSnapshot = z.infer<typeof SensorSnapshotSchema>;
+
 export const LocationSnapshotSchema = z.object({
   name: z.string(),
   taskQueue: z.string(),
@@ -56,13 +94,11 @@ export const LocationSnapshotSchema = z.object({
   assets: z.array(AssetNodeSnapshotSchema),
   /** Per resource: its type, and for a declared resource its config with `env:NAME` in place of each variable. */
   resources: z.record(z.string(), z.object({ type: z.string(), config: z.unknown().optional() })),
+  jobs: z.array(JobSnapshotSchema).optional(),
+  schedules: z.array(ScheduleSnapshotSchema).optional(),
+  sensors: z.array(SensorSnapshotSchema).optional(),
 });
 export type LocationSnapshot = z.infer<typeof LocationSnapshotSchema>;
 
-/** Task queue of a code location's worker. */
-export function locationTaskQueue(location: string): string {
-  return `cairn-loc-${location}`;
-}
-
-/** The orchestrator's task queue: run workflows and catalog/plan activities. */
-export const ORCHESTRATOR_TASK_QUEUE = 'cairn';
+// Task queue names live with the plan's types, which workflow code may import (this file pulls in zod).
+export { locationTaskQueue, ORCHESTRATOR_TASK_QUEUE } from './plan-types';

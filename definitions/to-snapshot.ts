@@ -5,7 +5,9 @@ import { normalizeFreshness } from './freshness';
 import { fnv1a64, stableStringify } from './hash';
 import type { CheckSpec } from './multi-asset';
 import { describeResourceConfig, isResourceDefinition } from './resource';
-import { locationTaskQueue, type AssetNodeSnapshot, type LocationSnapshot } from './snapshot';
+import { scheduleId } from './schedule';
+import { sensorWorkflowId } from './sensor';
+import { locationTaskQueue, type AssetNodeSnapshot, type JobSnapshot, type LocationSnapshot, type ScheduleSnapshot, type SensorSnapshot } from './snapshot';
 
 /** The JSON Schema of a zod schema, or undefined when it has none (validation reports it; the snapshot stays publishable). */
 function jsonSchema(schema: unknown): unknown {
@@ -55,6 +57,24 @@ export function locationSnapshot(location: CodeLocationDefinition): LocationSnap
   for (const c of (location.multiAssets ?? []).flatMap((m) => m.checks)) checks.set(c.asset, [...(checks.get(c.asset) ?? []), c]);
   const assets = location.assets.map((a) => assetSnapshot(a, location.name, checks.get(a.key) ?? [])).sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
   const resources = Object.fromEntries(Object.entries(location.resources).map(([name, r]) => [name, isResourceDefinition(r) ? { type: resourceType(r), config: describeResourceConfig(r) } : { type: resourceType(r) }]));
-  const body = { name: location.name, taskQueue: locationTaskQueue(location.name), assets, resources };
+  const jobs = (location.jobs ?? []).map((j): JobSnapshot => ({
+    name: j.name, selection: j.selection, ...(j.description !== undefined ? { description: j.description } : {}), tags: { ...j.tags },
+    ...(j.config !== undefined ? { config: JSON.parse(JSON.stringify(j.config)) as Record<string, unknown> } : {}),
+    ...(j.partitions !== undefined ? { partitions: JSON.parse(JSON.stringify(j.partitions)) as NonNullable<JobSnapshot['partitions']> } : {}),
+  }));
+  const schedules = (location.schedules ?? []).map((s): ScheduleSnapshot => ({
+    name: s.name, id: scheduleId(location.name, s.name), cron: s.cron, timezone: s.timezone, ...(s.job !== undefined ? { job: s.job } : {}), selection: s.selection,
+    ...(s.partition !== undefined ? { partition: s.partition === 'latest' ? 'latest' : 'function' } : {}), tags: { ...s.tags }, overlap: s.overlap,
+    ...(s.description !== undefined ? { description: s.description } : {}),
+  }));
+  const sensors = (location.sensors ?? []).map((s): SensorSnapshot => ({
+    name: s.name, id: sensorWorkflowId(location.name, s.name), minimumInterval: s.minimumInterval,
+    ...(s.job !== undefined ? { job: s.job } : {}), ...(s.selection !== undefined ? { selection: s.selection } : {}), ...(s.description !== undefined ? { description: s.description } : {}),
+  }));
+  // Jobs, schedules and sensors only when there are some, so the version of a location without them does not change.
+  const body = {
+    name: location.name, taskQueue: locationTaskQueue(location.name), assets, resources,
+    ...(jobs.length > 0 ? { jobs } : {}), ...(schedules.length > 0 ? { schedules } : {}), ...(sensors.length > 0 ? { sensors } : {}),
+  };
   return { ...body, version: fnv1a64(stableStringify(body)) };
 }

@@ -11,6 +11,7 @@ import { describePartitions } from './partitions/keys';
 import { mappingProblem, type PartitionMapping } from './partitions/mappings';
 import type { BackfillPolicy } from './partitions/schema';
 import { assetQualityProblems, standaloneCheckProblems } from './validate-quality';
+import { automationProblems, duplicateJobProblems } from './validate-automation';
 
 /** A node with the place it was declared, so every message can say where. */
 export interface LocatedNode {
@@ -128,6 +129,7 @@ export function validateLocation(location: CodeLocationDefinition, source: strin
     problems.push(...assetQualityProblems(a, location, at));
   }
   problems.push(...standaloneCheckProblems(location, at));
+  problems.push(...automationProblems(location, at));
   const multiNames = new Set<string>();
   for (const m of location.multiAssets ?? []) {
     if (multiNames.has(m.name)) problems.push(new CairnError(ErrorCodes.InvalidDefinition, `${at}: two multi-assets are named '${m.name}'; give one a different name`, m.name));
@@ -217,5 +219,6 @@ export function validateWorkspace(locations: readonly { location: CodeLocationDe
   const kept = dropShadowedPlaceholders(declared);
   problems.push(...validateGraph(kept.map((d) => ({ key: d.key, deps: d.asset.deps, codeLocation: d.codeLocation, source: d.source }))));
   problems.push(...partitionGraphProblems(kept.map((d) => d.asset)));
+  problems.push(...duplicateJobProblems(locations));
   return problems;
 }

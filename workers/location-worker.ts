@@ -1,4 +1,7 @@
+import { Client } from '@temporalio/client';
 import { Worker, type NativeConnection } from '@temporalio/worker';
+import { reconcileSchedules, type ReconcileResult } from './schedules';
+import { startSensors } from './sensors';
 import type { CatalogStore, LogLine } from '../activities/catalog/catalog-store';
 import { locationIOManager } from '../activities/location-io';
 import { createLocationActivities } from '../activities/location-activities';
@@ -25,6 +28,8 @@ export interface LocationWorkerOptions {
 export interface LocationWorker {
   worker: Worker;
   snapshot: LocationSnapshot;
+  /** What reconciling the location's schedules into Temporal Schedules did. */
+  schedules: ReconcileResult;
   /** Closes what the location's resources hold open (the warehouse file). */
   dispose(): Promise<void>;
 }
@@ -58,6 +63,10 @@ export async function createLocationWorker(opts: LocationWorkerOptions): Promise
       dataConverter: cairnDataConverter(),
     });
     await opts.catalog.publishSnapshot(snapshot, new Date().toISOString());
+    // After publishing: a scheduled run plans over the snapshots, so its jobs must be there first.
+    const client = new Client({ connection: opts.connection, namespace: opts.namespace, dataConverter: cairnDataConverter() });
+    const schedules = await reconcileSchedules(client, opts.location);
+    await startSensors(client, opts.location);
     const dispose = async (): Promise<void> => {
       // Plain resource objects are closed here; declared ones by their own `dispose`, in `built.dispose()`.
       for (const r of Object.values(opts.location.resources)) {
@@ -69,7 +78,7 @@ export async function createLocationWorker(opts: LocationWorkerOptions): Promise
       await built.dispose();
       await owned?.close();
     };
-    return { worker, snapshot, dispose };
+    return { worker, snapshot, schedules, dispose };
   } catch (err) {
     await built.dispose().catch(() => undefined);
     throw err;

@@ -3,3 +3,5 @@ export { materializeAssets } from './materialize-assets';
 export type { MaterializeAssetsInput } from './materialize-assets';
 export { backfill } from './backfill';
 export type { BackfillInput, BackfillSummary } from './backfill';
+export { sensor } from './sensor';
+export type { SensorInput } from './sensor';

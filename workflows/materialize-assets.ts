@@ -1,8 +1,9 @@
 import * as wf from '@temporalio/workflow';
 import type { AssetOutcome, LocationActivities, OrchestratorActivities, PlannedRun, ReexecuteRequest, RunPartition, RunSummary, StepReport } from '../activities/types';
 import { SEARCH_ATTRIBUTES } from '../definitions/search-attributes';
-import { partitionLabel, planChildren, type PlanGroup, type PlanStep, type RunPlan } from '../definitions/plan-types';
+import { locationTaskQueue, partitionLabel, planChildren, type PlanGroup, type PlanStep, type RunPlan } from '../definitions/plan-types';
 import { failureMessage, failureType } from './failures';
+import { scheduledTick } from './scheduled-tick';
 import { runStatusQuery, unitFinishedSignal, type LiveStepStatus, type RunStatusView, type UnitFinished } from './messages';
 
 export interface MaterializeAssetsInput {
@@ -14,6 +15,13 @@ export interface MaterializeAssetsInput {
   staleOnly?: boolean;
   /** Evaluate the checks of the selected assets against their stored values, without materializing anything. */
   checksOnly?: boolean;
+  /** Run a job (`job({ name, selection })`) by name instead of a selection: its selection, tags and config. */
+  job?: string;
+  /**
+   * Set by a Temporal Schedule that Cairn created: which schedule, and how to pick the partition of the tick
+   * (`latest`: the window that ended at the tick; `function`: the schedule's own function, in its location).
+   */
+  schedule?: ScheduleRef;
   /** Re-execute an earlier run: `{"runId": "...", "mode": "from-failure" | "all"}`. */
   reexecute?: ReexecuteRequest;
   tags?: Record<string, string>;
@@ -29,6 +37,12 @@ export interface MaterializeAssetsInput {
   prepared?: PreparedRun;
   /** Internal: carried across continue-as-new. */
   resume?: ResumeState;
+}
+
+export interface ScheduleRef {
+  location: string;
+  name: string;
+  partition?: 'latest' | 'function';
 }
 
 /** A run prepared by a backfill: planned already, for one partition or a range of them. */
@@ -88,6 +102,15 @@ function stepActivity(step: Pick<PlanStep, 'taskQueue' | 'retry'>, activityId: s
   }).materializeStep;
 }
 
+/** What planning needs to pick a scheduled run's partition: the tick, and the key of a schedule's own function. */
+async function schedulePartition(schedule: ScheduleRef | undefined): Promise<{ partition?: string; partitionAt?: string }> {
+  if (!schedule?.partition) return {};
+  const tick = scheduledTick(wf.workflowInfo()) ?? new Date();
+  if (schedule.partition === 'latest') return { partitionAt: tick.toISOString() };
+  const location = wf.proxyActivities<LocationActivities>({ taskQueue: locationTaskQueue(schedule.location), startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3 } });
+  return { partition: await location.schedulePartition({ schedule: schedule.name, tick: tick.toISOString() }) };
+}
+
 function checkInput(input: MaterializeAssetsInput): void {
   if (typeof input !== 'object' || input === null) {
     throw wf.ApplicationFailure.nonRetryable('materializeAssets takes one object argument: {"selection": "..."}', 'INVALID_INPUT');
@@ -96,7 +119,10 @@ function checkInput(input: MaterializeAssetsInput): void {
   if (r !== undefined && (typeof r !== 'object' || r === null || typeof r.runId !== 'string' || r.runId === '' || (r.mode !== 'from-failure' && r.mode !== 'all'))) {
     throw wf.ApplicationFailure.nonRetryable('input.reexecute must look like {"runId": "<run id>", "mode": "from-failure"} (mode "from-failure" or "all")', 'INVALID_INPUT');
   }
-  if (r === undefined && (typeof input.selection !== 'string' || input.selection.trim() === '')) {
+  if (input.job !== undefined && (typeof input.job !== 'string' || input.job === '' || input.selection !== undefined)) {
+    throw wf.ApplicationFailure.nonRetryable('input.job must be a job name, given instead of a selection: {"job": "nightly"}', 'INVALID_INPUT');
+  }
+  if (r === undefined && input.job === undefined && (typeof input.selection !== 'string' || input.selection.trim() === '')) {
     throw wf.ApplicationFailure.nonRetryable('input.selection must be a non-empty selection string, e.g. {"selection":"*"}', 'INVALID_INPUT');
   }
   if (input.staleOnly !== undefined && typeof input.staleOnly !== 'boolean') {
@@ -185,6 +211,8 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
         try {
           planned = await orchestrator.planRun({
             ...(input.selection !== undefined ? { selection: input.selection } : {}),
+            ...(input.job !== undefined ? { job: input.job } : {}),
+            ...(await schedulePartition(input.schedule)),
             ...(input.staleOnly ? { staleOnly: true } : {}),
             ...(input.checksOnly ? { checksOnly: true } : {}),
             ...(input.reexecute ? { reexecute: input.reexecute } : {}),

@@ -46,3 +46,30 @@ export interface BackfillProgress {
 }
 
 export const backfillProgressQuery = defineQuery<BackfillProgress>('backfillProgress');
+
+/** One evaluation of a sensor, as its `sensorTicks` query shows it (the last 50 are kept). */
+export interface SensorTick {
+  at: string;
+  status: 'requested' | 'skipped' | 'empty' | 'failed';
+  /** Workflow ids of the runs started by this tick (a duplicate runKey starts none). */
+  runs: string[];
+  /** Run requests not started, and why (a duplicate runKey, a selection that matches nothing). */
+  dropped: string[];
+  events: number;
+  skipReason?: string;
+  error?: string;
+  cursor?: string;
+}
+
+export interface SensorView {
+  paused: boolean;
+  cursor?: string;
+  evaluations: number;
+  ticks: SensorTick[];
+}
+
+export const sensorTicksQuery = defineQuery<SensorView>('sensorTicks');
+export const pauseSensorSignal = defineSignal('pauseSensor');
+export const resumeSensorSignal = defineSignal('resumeSensor');
+/** Sets the cursor (undefined: the next evaluation starts from scratch) and evaluates at once. */
+export const resetSensorCursorSignal = defineSignal<[string | undefined]>('resetSensorCursor');
