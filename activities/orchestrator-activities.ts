@@ -1,4 +1,5 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { evaluateAutomationOnce, recordAutomationDecisions, wakeAutomation } from './automation-activities';
 import { CairnError, ErrorCodes } from '../definitions/errors';
 import { graphFromSnapshots, planRun, type RunPlan } from '../definitions/plan';
 import { backfillAssets, checkRunPartition, planBackfill, resolveBackfillTargets, type BackfillPlan } from '../definitions/backfill-plan';
@@ -154,6 +155,15 @@ export function createOrchestratorActivities(deps: OrchestratorActivityDeps): Or
     },
     async applySensorResult(input) {
       return applySensorResult(catalog, input);
+    },
+    async evaluateAutomation(input) {
+      return evaluateAutomationOnce(catalog, input);
+    },
+    async recordAutomation(input) {
+      await recordAutomationDecisions(catalog, input);
+    },
+    async wakeAutomation(input) {
+      return wakeAutomation(Context.current().client, catalog, input);
     },
     async planBackfill(input) {
       try {

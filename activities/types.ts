@@ -1,3 +1,5 @@
+import type { EvaluateAutomationInput, EvaluateAutomationOutput, WakeAutomationInput } from './automation-activities';
+import type { AutomationEvaluationRecord } from './catalog/catalog-store';
 /**
  * Activity contracts shared by workers (which implement them) and workflows (which import these TYPES only).
  * Everything here crosses Temporal as a payload, so it is small, plain data.
@@ -132,6 +134,12 @@ export interface OrchestratorActivities {
   planBackfill(input: PlanBackfillInput): Promise<PlannedBackfill>;
   /** Records a sensor's asset events and dynamic partitions, and checks its run requests by planning each. */
   applySensorResult(input: ApplySensorResultInput): Promise<{ accepted: AcceptedRunRequest[]; rejected: string[]; events: number }>;
+  /** Evaluates every automated asset over the catalog (read only): the decisions and the runs to start. */
+  evaluateAutomation(input: EvaluateAutomationInput): Promise<EvaluateAutomationOutput>;
+  /** Records an evaluation's decisions (idempotent), pruning old ones when asked. */
+  recordAutomation(input: { records: AutomationEvaluationRecord[]; prune: boolean }): Promise<void>;
+  /** Wakes the automation workflow with the keys that changed (signal-with-start), unless automation is stopped. */
+  wakeAutomation(input: WakeAutomationInput): Promise<boolean>;
 }
 
 /** Activities of a code-location worker (task queue `cairn-loc-<name>`). */

@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
+import { automationWanted, wakeAutomation } from '../activities/automation-activities';
 import { reportAssetEvent } from '../activities/catalog/report';
+import type { Settings } from '../workers/settings';
+import { withTemporal } from './schedules';
 import { parseMetadataJson } from '../definitions/metadata';
 import { loadValidWorkspace, workspaceGraph, withCatalog, type GlobalOptions } from './context';
 
@@ -43,8 +46,26 @@ export function registerReport(program: Command, globals: () => GlobalOptions): 
             ...(opts.at !== undefined ? { at: opts.at } : {}),
           }),
         );
+        // A new materialization wakes automation, so what depends on the asset reacts now.
+        const woke = type === 'materialization' && result.inserted ? await wakeAfterReport(ws.settings, key) : undefined;
         if (opts.json) process.stdout.write(`${JSON.stringify({ type, assetKey: key, ...result })}\n`);
         else process.stdout.write(`${result.inserted ? 'recorded' : 'already recorded'} ${type} of ${key}${result.dataVersion ? ` (data version ${result.dataVersion})` : ''}\n`);
+        if (woke) process.stderr.write(`${woke}\n`);
       });
+  }
+}
+
+/**
+ * Wakes the automation workflow after a reported materialization. The event is recorded either way: when
+ * Temporal does not answer, automation sees it at its next wake, and the warning says so.
+ */
+async function wakeAfterReport(settings: Settings, key: string): Promise<string | undefined> {
+  try {
+    await withCatalog(settings, async (catalog) => {
+      if (await automationWanted(catalog)) await withTemporal(settings, (client) => wakeAutomation(client, catalog, { keys: [key], source: 'report' }));
+    });
+    return undefined;
+  } catch (err) {
+    return `warning: could not wake automation (${err instanceof Error ? err.message : String(err)}); it sees the event at its next wake`;
   }
 }

@@ -54,8 +54,8 @@ export function resolveScheduleId(arg: string, ids: readonly string[]): string {
   throw new CliExit(Exit.badInput, `no schedule '${arg}': ${known}`);
 }
 
-/** Connects to Temporal, runs `fn` and closes; exit 1 when Temporal does not answer. */
-async function withTemporal<T>(settings: Settings, fn: (client: Client) => Promise<T>): Promise<T> {
+/** Connects to Temporal, runs `fn` and closes; exit 1 when Temporal does not answer. Shared by the commands that talk to Temporal. */
+export async function withTemporal<T>(settings: Settings, fn: (client: Client) => Promise<T>): Promise<T> {
   const dataConverter = cairnDataConverter(); // a malformed CAIRN_ENCRYPTION_KEY fails here, before connecting
   if (!(await temporalAnswers(settings.temporalAddress))) {
     throw new CliExit(Exit.runFailed, `Temporal does not answer at ${settings.temporalAddress}; start \`npx cairn dev\` in another terminal (or set TEMPORAL_ADDRESS)`);

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { AssetCheckDefinition } from './checks';
 import { CairnError, ErrorCodes } from './errors';
+import type { AutomationCondition } from './automation';
 import type { FreshnessPolicyInput } from './freshness';
 import type { PartitionsDefinition } from './partitions/definitions';
 import type { PartitionMapping } from './partitions/mappings';
@@ -157,6 +158,11 @@ export interface AssetOptions<Config = unknown> {
   schemaSample?: number;
   /** The IO manager that stores this asset: the name of a code-location resource. Default: the location's `io` resource, else DuckDB. */
   io?: string;
+  /**
+   * When the automation workflow requests it by itself: `automation.onUpstreamChange()`, `automation.onCron('0 6 * * *')`,
+   * `automation.onMissing()`, combined with `automation.and/or/not`. Default `automation.manual()`: never.
+   */
+  automation?: AutomationCondition;
   materialize: (ctx: MaterializeContext<Config>) => Promise<MaterializeResult> | MaterializeResult;
 }
 
@@ -188,6 +194,8 @@ export interface AssetDefinition<Config = unknown> {
   readonly schemaSample?: number;
   /** The name of the resource that is this asset's IO manager, when it is not the location's default. */
   readonly io?: string;
+  /** As declared; validation checks it. */
+  readonly automation?: AutomationCondition;
   readonly isExternal: boolean;
   /** Set on the assets of a multi-asset (a dbt project): the step that produces them. */
   readonly multiAsset?: string;
@@ -199,7 +207,7 @@ export interface AssetDefinition<Config = unknown> {
   readonly materialize?: (ctx: MaterializeContext<Config>) => Promise<MaterializeResult> | MaterializeResult;
 }
 
-export type ExternalAssetOptions = Omit<AssetOptions, 'materialize' | 'ins' | 'retry' | 'config' | 'resources' | 'codeVersion' | 'backfillPolicy' | 'checks' | 'schema' | 'schemaSample' | 'io'>;
+export type ExternalAssetOptions = Omit<AssetOptions, 'materialize' | 'ins' | 'retry' | 'config' | 'resources' | 'codeVersion' | 'backfillPolicy' | 'checks' | 'schema' | 'schemaSample' | 'io' | 'automation'>;
 
 export const DEFAULT_GROUP = 'default';
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, initialIntervalMs: 1000, backoffCoefficient: 2 };
@@ -296,6 +304,7 @@ export function asset<Config = unknown>(options: AssetOptions<Config>): AssetDef
     ...(options.schema !== undefined ? { schema: options.schema } : {}),
     ...(options.schemaSample !== undefined ? { schemaSample: options.schemaSample } : {}),
     ...(options.io !== undefined ? { io: options.io } : {}),
+    ...(options.automation !== undefined ? { automation: options.automation } : {}),
     isExternal: false,
     materialize: options.materialize,
   };

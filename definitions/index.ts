@@ -17,6 +17,7 @@ export { validateGraph, validateLocation, validateWorkspace } from './validate';
 export { WorkspaceFileSchema, type WorkspaceFile } from './workspace';
 export { meta, normalizeMetadata, type Metadata, type MetadataValue, type TableColumn } from './metadata';
 export { evaluateFreshness, parseDuration, formatDuration, type FreshnessPolicy, type FreshnessPolicyInput, type FreshnessResult } from './freshness';
+export { automation, describeCondition, type AutomationCondition } from './automation';
 export { computeStaleness, type AssetState, type StaleCause } from './staleness';
 export type { DepSpec, ExecOptions, ExecResult, PartitionContext } from './asset';
 export {
@@ -36,3 +37,5 @@ export { job, isJob, type JobDefinition, type JobOptions } from './job';
 export { schedule, scheduleId, isSchedule, type ScheduleDefinition, type ScheduleOptions, type ScheduleOverlap } from './schedule';
 export type { JobSnapshot, ScheduleSnapshot } from './snapshot';
 export { sensor, isSensor, sensorWorkflowId, parseSensorResult, SensorResultSchema, type SensorDefinition, type SensorOptions, type SensorContext, type SensorResult } from './sensor';
+export type { SensorCatalog, SensorAssetEvent, SensorRunRecord } from './sensor';
+export { assetSensor, runFailureSensor, type AssetSensorOptions, type RunFailureSensorOptions, type RunFailureContext, type RunMonitor } from './builtin-sensors';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AutomationConditionSchema } from './automation';
 import { FreshnessPolicySchema } from './freshness';
 import { BackfillPolicySchema, PartitionMappingSchema, PartitionsDefinitionSchema } from './partitions/schema';
 
@@ -41,6 +42,8 @@ export const AssetNodeSnapshotSchema = z.object({
   contract: z.unknown().optional(),
   /** The resource that is the asset's IO manager, when not the location's default. */
   io: z.string().optional(),
+  /** When the automation workflow requests it (absent: manual). */
+  automation: AutomationConditionSchema.optional(),
   /** JSON Schema of the asset's run config, when it declares one. */
   configSchema: z.unknown().optional(),
   resources: z.array(z.string()),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AssetDefinition } from './asset';
 import { resourceType, type CodeLocationDefinition } from './code-location';
+import { isAutomated, type AutomationCondition } from './automation';
 import { normalizeFreshness } from './freshness';
 import { fnv1a64, stableStringify } from './hash';
 import type { CheckSpec } from './multi-asset';
@@ -45,6 +46,7 @@ function assetSnapshot(a: AssetDefinition<any>, location: string, multiChecks: r
     ...(checks.length > 0 ? { checks: checks.map((c) => ({ name: c.name, ...(c.description ? { description: c.description } : {}), severity: c.severity, blocking: c.blocking })) } : {}),
     ...(contract !== undefined ? { contract } : {}),
     ...(typeof a.io === 'string' ? { io: a.io } : {}),
+    ...(isAutomated(a.automation) ? { automation: JSON.parse(JSON.stringify(a.automation)) as AutomationCondition } : {}),
     ...(configSchema !== undefined ? { configSchema } : {}),
     resources: [...a.resources],
     codeLocation: location,

@@ -3,6 +3,7 @@ import { RESERVED_CONTEXT_NAMES, type AssetDefinition } from './asset';
 import { keyProblem } from './asset-key';
 import { dropShadowedPlaceholders, LOCATION_NAME, type CodeLocationDefinition } from './code-location';
 import { CairnError, ErrorCodes } from './errors';
+import { automationProblemsOf } from './automation';
 import { normalizeFreshness } from './freshness';
 import { AssetGraph } from './graph';
 import type { PartitionsDefinition } from './partitions/definitions';
@@ -117,6 +118,9 @@ export function validateLocation(location: CodeLocationDefinition, source: strin
     }
     if (a.freshness !== undefined) {
       for (const p of normalizeFreshness(a.freshness, a.key).problems) problems.push(new CairnError(ErrorCodes.InvalidDefinition, `${p} (in ${at})`, a.key));
+    }
+    if (a.automation !== undefined) {
+      for (const p of automationProblemsOf(a.automation, a.key)) problems.push(new CairnError(ErrorCodes.InvalidDefinition, `${p} (in ${at})`, a.key));
     }
     for (const p of assetPartitionProblems(a)) problems.push(new CairnError(ErrorCodes.InvalidPartition, `${p} (in ${at})`, a.key));
     const configIssue = configSchemaProblem(a);

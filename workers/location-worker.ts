@@ -2,6 +2,7 @@ import { Client } from '@temporalio/client';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { reconcileSchedules, type ReconcileResult } from './schedules';
 import { startSensors } from './sensors';
+import { wakeAutomation } from '../activities/automation-activities';
 import type { CatalogStore, LogLine } from '../activities/catalog/catalog-store';
 import { locationIOManager } from '../activities/location-io';
 import { createLocationActivities } from '../activities/location-activities';
@@ -67,6 +68,8 @@ export async function createLocationWorker(opts: LocationWorkerOptions): Promise
     const client = new Client({ connection: opts.connection, namespace: opts.namespace, dataConverter: cairnDataConverter() });
     const schedules = await reconcileSchedules(client, opts.location);
     await startSensors(client, opts.location);
+    // Starts automation (when on and some asset has a condition), so its cron timers run without any event.
+    await wakeAutomation(client, opts.catalog, { keys: [], source: `worker-start:${opts.location.name}` });
     const dispose = async (): Promise<void> => {
       // Plain resource objects are closed here; declared ones by their own `dispose`, in `built.dispose()`.
       for (const r of Object.values(opts.location.resources)) {

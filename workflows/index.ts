@@ -5,3 +5,5 @@ export { backfill } from './backfill';
 export type { BackfillInput, BackfillSummary } from './backfill';
 export { sensor } from './sensor';
 export type { SensorInput } from './sensor';
+export { automation } from './automation';
+export type { AutomationInput } from './automation';

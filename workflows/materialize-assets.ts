@@ -102,6 +102,21 @@ function stepActivity(step: Pick<PlanStep, 'taskQueue' | 'retry'>, activityId: s
   }).materializeStep;
 }
 
+const automationWaker = wf.proxyActivities<OrchestratorActivities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 3, initialInterval: '500ms' } });
+
+/**
+ * Tells the automation workflow that this run ended and what it materialized, so downstream assets react at
+ * once. Never fails the run: automation that cannot be reached catches up at its next wake.
+ */
+async function wakeAutomation(summary: RunSummary): Promise<void> {
+  if (summary.checksOnly) return;
+  try {
+    await automationWaker.wakeAutomation({ keys: summary.assets.filter((a) => a.status === 'materialized').map((a) => a.key), source: 'run' });
+  } catch {
+    // recorded in the history as a failed activity; the run's outcome stands
+  }
+}
+
 /** What planning needs to pick a scheduled run's partition: the tick, and the key of a schedule's own function. */
 async function schedulePartition(schedule: ScheduleRef | undefined): Promise<{ partition?: string; partitionAt?: string }> {
   if (!schedule?.partition) return {};
@@ -419,6 +434,7 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
     const failedCount = status.filter((s) => s === 'failed').length;
     const summary = summarize(failedCount > 0 || failedChecks.size > 0 ? 'failed' : 'succeeded');
     await orchestrator.recordRunFinished({ runId, summary, finishedAt: new Date().toISOString() });
+    await wakeAutomation(summary);
     if (failedCount > 0 || failedChecks.size > 0) {
       const skipped = status.filter((s) => s === 'skipped').length;
       const failedKeys = summary.assets.filter((a) => a.status === 'failed').map((a) => a.key);
@@ -450,7 +466,11 @@ export async function materializeAssets(input: MaterializeAssetsInput): Promise<
           if (s === 'skipped' && !errors.has(i)) errors.set(i, 'run canceled');
         });
         phase = 'finished';
-        if (plan) await orchestrator.recordRunFinished({ runId, summary: summarize('canceled'), finishedAt: new Date().toISOString() });
+        if (plan) {
+          const summary = summarize('canceled');
+          await orchestrator.recordRunFinished({ runId, summary, finishedAt: new Date().toISOString() });
+          await wakeAutomation(summary);
+        }
         await report('canceled');
       });
     }

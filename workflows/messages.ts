@@ -73,3 +73,35 @@ export const pauseSensorSignal = defineSignal('pauseSensor');
 export const resumeSensorSignal = defineSignal('resumeSensor');
 /** Sets the cursor (undefined: the next evaluation starts from scratch) and evaluates at once. */
 export const resetSensorCursorSignal = defineSignal<[string | undefined]>('resetSensorCursor');
+
+/** Sent by every finished run, reported event, sensor and worker start: these keys changed, evaluate now. */
+export const automationWakeSignal = defineSignal<[{ keys: string[]; source: string }]>('automationWake');
+/** Asks the automation workflow to finish its current evaluation and end (`cairn automation stop`). */
+export const stopAutomationSignal = defineSignal('stopAutomation');
+
+/** One wake of the automation workflow. */
+export interface AutomationTick {
+  evaluationId: string;
+  at: string;
+  /** What woke it, and the keys that changed (up to 20). */
+  sources: string[];
+  changed: string[];
+  evaluated: number;
+  requested: number;
+  /** Workflow ids of the runs it started. */
+  runs: string[];
+  problems: string[];
+  durationMs: number;
+  error?: string;
+}
+
+export interface AutomationView {
+  activeSince: string;
+  evaluations: number;
+  nextWakeAt?: string;
+  stopping: boolean;
+  /** The last 20 wakes, oldest first. */
+  ticks: AutomationTick[];
+}
+
+export const automationStatusQuery = defineQuery<AutomationView>('automationStatus');

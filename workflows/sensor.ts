@@ -69,6 +69,14 @@ export async function sensor(input: SensorInput): Promise<never> {
       const result = await evaluate({ sensor: input.sensor, ...(state.cursor !== undefined ? { cursor: state.cursor } : {}), ...(state.lastEvaluatedAt ? { lastEvaluatedAt: state.lastEvaluatedAt } : {}) });
       const applied = await orchestrator.applySensorResult({ location: input.location, sensor: input.sensor, tickId: `${info.firstExecutionRunId}:${state.evaluations}`, target: input.target, result });
       tick.events = applied.events;
+      if (applied.events > 0) {
+        // Reported materializations wake automation, so their downstream reacts now, not at a tick.
+        try {
+          await orchestrator.wakeAutomation({ keys: [...new Set((result.assetEvents ?? []).map((e) => e.key))], source: `sensor:${input.location}/${input.sensor}` });
+        } catch {
+          // automation catches up at its next wake
+        }
+      }
       tick.dropped.push(...applied.rejected);
       for (const [i, request] of applied.accepted.entries()) {
         const workflowId = sensorRunId(info.workflowId, request, `${info.firstExecutionRunId}-${state.evaluations}-${i}`);

@@ -163,6 +163,43 @@ export interface AssetStatus {
   inProgressRunId?: string;
 }
 
+/** A materialization's place in the event log: `id` orders events by when the catalog recorded them. */
+export interface MaterializationMark {
+  id: number;
+  at: string;
+  runId: string | null;
+}
+
+/** An (asset, partition) pair; `partition` null for an unpartitioned asset's events. */
+export interface AssetPartition {
+  assetKey: string;
+  partition: string | null;
+}
+
+/** The map key of an {@link AssetPartition} in the results of pair lookups. */
+export { pairKey } from '../../definitions/automation-eval';
+
+/**
+ * One asset (or one partition of it) as one wake of the automation workflow judged it: whether it was
+ * requested, and why (or why not). `cairn automation why <key>` reads these.
+ */
+export interface AutomationEvaluationRecord {
+  /** The evaluation (one wake of the automation workflow): `<chain id>-<n>`. */
+  evaluationId: string;
+  at: string;
+  assetKey: string;
+  partition: string | null;
+  requested: boolean;
+  /** Why it was (or was not) requested, in words. */
+  reason: string;
+  /** The workflow id of the run started for it, when requested. */
+  runWorkflowId?: string;
+  /** The event log's highest id when the evaluation read the catalog: events after it are news to the next one. */
+  watermark: number;
+}
+
+export type StoredAutomationEvaluation = AutomationEvaluationRecord & { id: number };
+
 export interface PruneResult {
   events: number;
   logs: number;
@@ -240,6 +277,25 @@ export interface CatalogStore {
    * without results add nothing). Ordered by asset key, then check name.
    */
   latestCheckEvaluations(keys?: string[]): Promise<StoredAssetEvent[]>;
+  /**
+   * The latest materialization of each given (asset, partition) pair, by event id; pairs never materialized are
+   * absent. Keyed by {@link pairKey}. One set-based query (or a few), however many pairs.
+   */
+  latestMaterializationsOf(pairs: readonly AssetPartition[]): Promise<Map<string, MaterializationMark>>;
+  /** The highest event id the catalog holds (0 when it has none). */
+  eventWatermark(): Promise<number>;
+  /** Records one evaluation's records in one transaction; idempotent on (evaluationId, assetKey, partition). */
+  recordAutomationEvaluations(records: readonly AutomationEvaluationRecord[]): Promise<void>;
+  /** Per given pair, its latest evaluation that requested it (by id); pairs never requested are absent. Keyed by {@link pairKey}. */
+  lastAutomationRequests(pairs: readonly AssetPartition[]): Promise<Map<string, StoredAutomationEvaluation>>;
+  /** An asset's evaluations, newest first (all partitions, or one with `partition`); default limit 20. */
+  automationEvaluations(assetKey: string, opts?: { partition?: string | null; limit?: number }): Promise<StoredAutomationEvaluation[]>;
+  /** Deletes evaluations recorded before `before`, keeping each pair's latest requested one; returns how many went. */
+  pruneAutomationEvaluations(before: string): Promise<number>;
+  /** A workspace setting (`automation.enabled`, ...); undefined when never set. */
+  getSetting(key: string): Promise<string | undefined>;
+  /** Sets (or with undefined, clears) a workspace setting. */
+  setSetting(key: string, value: string | undefined): Promise<void>;
   /**
    * Deletes asset events (and run events) older than `before`, keeping each asset's latest event of each type
    * and partition, and log lines of runs that finished before it. Returns how many rows went (or would go, with

@@ -240,6 +240,12 @@ export function partitionKeys(def: PartitionsDefinition, options: PartitionKeysO
   }
 }
 
+/** The last `n` keys that exist at `now` (time windows: the `n` latest ended windows), without listing all keys' strings. */
+export function lastPartitionKeys(def: PartitionsDefinition, options: PartitionKeysOptions, n: number): string[] {
+  if (def.kind === 'time') return timeWindows(def, nowMsOf(options.now)).slice(-n).map((w) => w.key);
+  return partitionKeys(def, options).slice(-n);
+}
+
 // ------------------------------------------------------------------------------------------ validating
 
 /** Why `key` is not a key of a single-dimension definition (a phrase), or undefined. */
