@@ -11,7 +11,7 @@ import { describeCondition, isAutomated } from '../definitions/automation';
 import { graphFromSnapshots } from '../definitions/plan';
 import type { LocationSnapshot } from '../definitions/snapshot';
 import { automationStatusQuery, stopAutomationSignal, type AutomationView } from '../workflows/messages';
-import { settingsOnly, withCatalog, type GlobalOptions } from './context';
+import { loadValidWorkspace, settingsOnly, withCatalog, workspaceSnapshots, type GlobalOptions } from './context';
 import { CliExit, Exit } from './errors';
 import { withTemporal } from './schedules';
 
@@ -58,7 +58,8 @@ export function registerAutomation(program: Command, globals: () => GlobalOption
     .description('the assets with an automation condition, and their conditions')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const rows = automationRows(await withCatalog(settingsOnly(globals()), (c) => c.getSnapshots()));
+      // From the workspace's code, so it works before any worker has published.
+      const rows = automationRows(workspaceSnapshots(await loadValidWorkspace(globals())));
       if (opts.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       else if (rows.length === 0) process.stdout.write('no asset has an automation condition (every asset is manual); add automation: automation.onUpstreamChange() to one\n');
       else for (const r of rows) process.stdout.write(`${r.key}  ${pc.dim(r.codeLocation)}  ${r.condition}${r.partitioned ? pc.dim('  (latest window)') : ''}\n`);

@@ -149,7 +149,7 @@ test('bad cron expressions, time zones and malformed conditions are reported wit
       asset({ key: 'c', automation: { type: 'eager' } as unknown as AutomationCondition, materialize: noop }),
     ],
   });
-  const messages = validateLocation(loc).map((p) => p.message).join('\n');
+  const messages = validateLocation(loc, 'loc.ts').map((p) => p.message).join('\n');
   assert.match(messages, /asset 'a': automation\.cron '0 25 \* \* \*' is not a valid cron expression/);
   assert.match(messages, /asset 'b': automation\.or\[1\]\.timezone 'Mars\/Olympus' is not an IANA time zone/);
   assert.match(messages, /asset 'c': automation\.type: .*automation\.onCron/);

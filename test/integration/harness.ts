@@ -29,6 +29,8 @@ export interface Harness {
   warehousePath: string;
   /** Starts workers for these locations (and the orchestrator, once). */
   startLocations(locations: CodeLocationDefinition[], opts?: { echo?: (line: LogLine, assetKey: string) => void }): Promise<void>;
+  /** Stops a code location's worker (as a crash or a deploy would); `startLocations` starts it again. */
+  stopLocation(name: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -44,7 +46,7 @@ export async function startHarness(opts: { serverArgs?: string[] } = {}): Promis
   const bundle = await loadWorkflowBundle(resolve(CAIRN_HOME, '.cairn/cache'));
   const workers: Worker[] = [];
   const runs: Promise<void>[] = [];
-  const locationWorkers: LocationWorker[] = [];
+  const locationWorkers: { name: string; lw: LocationWorker; done: Promise<void> }[] = [];
   let orchestratorStarted = false;
   const run = (w: Worker): void => {
     workers.push(w);
@@ -64,14 +66,22 @@ export async function startHarness(opts: { serverArgs?: string[] } = {}): Promis
       }
       for (const location of locations) {
         const lw = await createLocationWorker({ connection, namespace: 'default', location, catalog, warehousePath, ...(opts.echo ? { echo: opts.echo } : {}) });
-        locationWorkers.push(lw);
         run(lw.worker);
+        locationWorkers.push({ name: location.name, lw, done: runs.at(-1) as Promise<void> });
+      }
+    },
+    async stopLocation(name) {
+      for (const entry of locationWorkers.filter((e) => e.name === name)) {
+        if (entry.lw.worker.getState() === 'RUNNING') entry.lw.worker.shutdown();
+        await entry.done.catch(() => undefined);
+        await entry.lw.dispose();
+        locationWorkers.splice(locationWorkers.indexOf(entry), 1);
       }
     },
     async close() {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await Promise.allSettled(runs);
-      for (const lw of locationWorkers) await lw.dispose();
+      for (const { lw } of locationWorkers) await lw.dispose();
       await client.close();
       await connection.close();
       await catalog.close();
