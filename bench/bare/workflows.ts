@@ -36,3 +36,9 @@ export async function bareDag(input: BareDagInput): Promise<number> {
   }
   return done;
 }
+
+/** The baseline for `npm run bench -- automation`: the least a reaction takes, one workflow calling one activity. */
+export async function bareOne(input: { activityQueue: string }): Promise<void> {
+  const { noop } = proxyActivities<{ noop(): Promise<void> }>({ taskQueue: input.activityQueue, startToCloseTimeout: '1 minute' });
+  await noop();
+}
