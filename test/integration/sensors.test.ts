@@ -91,6 +91,20 @@ describe('sensors as long-running workflows', () => {
     assert.deepEqual(nowhere.ticks[0]?.runs, []);
   });
 
+  test('the cursor survives a restart of the location worker: evaluations wait, then go on from it', async () => {
+    await h.stopLocation('sens');
+    const stopped = await view(client, 'cairn/sensor/sens/synced');
+    // With no worker, the evaluation activity waits on the queue; nothing is evaluated and nothing is lost.
+    await sleep(2500);
+    const during = await view(client, 'cairn/sensor/sens/synced');
+    assert.ok(during.evaluations <= stopped.evaluations + 1, `at most the tick in flight completed (${stopped.evaluations} -> ${during.evaluations})`);
+    await h.startLocations([location]);
+    const v = await until(client, 'cairn/sensor/sens/synced', (x) => x.evaluations >= during.evaluations + 2);
+    const cursors = v.ticks.filter((t) => t.cursor !== undefined).map((t) => Number(t.cursor));
+    assert.deepEqual(cursors.slice(-3), [cursors.at(-3)!, cursors.at(-3)! + 1, cursors.at(-3)! + 2], 'one more per evaluation, across the restart');
+    assert.ok(cursors.at(-1)! > Number(stopped.cursor), 'it went on from the cursor it had');
+  });
+
   test('the cursor survives continue-as-new', async () => {
     const input: SensorInput = { location: 'sens', sensor: 'synced', intervalMs: 200, target: { selection: 'sn/mart' }, evaluationsPerExecution: 2 };
     const handle = await client.workflow.start('sensor', { workflowId: 'cairn/sensor/sens/short', taskQueue: 'cairn', args: [input] });
