@@ -6,6 +6,7 @@
 import type { PartitionContext, RetryOptions } from '../../definitions/asset';
 import { DEFAULT_RETRY } from '../../definitions/asset';
 import { CairnError, ErrorCodes, NonRetryableError } from '../../definitions/errors';
+import type { AutomationCondition } from '../../definitions/automation';
 import { translateDbtManifest, type DbtNode, type DbtProjectGraph } from '../../definitions/dbt/manifest';
 import { dbtSelectors } from '../../definitions/dbt/selectors';
 import type { MultiAssetDefinition, MultiStepContext } from '../../definitions/multi-asset';
@@ -50,6 +51,11 @@ export interface DbtAssetsOptions {
    * CAIRN_WAREHOUSE_PATH, and the worker keeps the file closed while dbt runs.
    */
   warehouse?: string;
+  /**
+   * When automation requests the project's models: one condition for all (`automation.onUpstreamChange()`), or
+   * per node (return undefined for the default: the node's `meta: { cairn: { automation: {...} } }`, else manual).
+   */
+  automation?: AutomationCondition | ((node: DbtNode) => AutomationCondition | undefined);
   /** The step's name, unique in the code location; default `dbt:<project name>`. */
   name?: string;
   /** Retries of the whole invocation when dbt could not start its work (a locked warehouse file); default 3 attempts. A failed model or test is never retried. */
@@ -104,6 +110,7 @@ export function dbtAssets(options: DbtAssetsOptions): MultiAssetDefinition {
       ...(options.retry?.maxIntervalMs !== undefined ? { maxIntervalMs: options.retry.maxIntervalMs } : {}),
     },
     ...(warehouse ? { resources: [warehouse] } : {}),
+    ...(options.automation !== undefined ? { automation: typeof options.automation === 'function' ? options.automation : () => options.automation as AutomationCondition } : {}),
   });
   return {
     kind: 'multi-asset',

@@ -3,6 +3,7 @@
  * runs `dbt parse`; this module only translates, so it is fast (a 1,000-model manifest in well under a second)
  * and unit-testable without dbt.
  */
+import type { AutomationCondition } from '../automation';
 import { z } from 'zod';
 import type { AssetDefinition } from '../asset';
 import { DEFAULT_RETRY } from '../asset';
@@ -111,6 +112,8 @@ export interface DbtTranslateOptions {
   retry?: RetryPolicy;
   /** Resources the dbt step uses (the DuckDB warehouse), recorded on every asset. */
   resources?: readonly string[];
+  /** The automation condition of a node; undefined falls back to `meta.cairn.automation`, then manual. */
+  automation?: (node: DbtNode) => AutomationCondition | undefined;
 }
 
 /** What a dbt node becomes in the run: its asset and the selector that builds it. */
@@ -309,6 +312,7 @@ export function translateDbtManifest(manifest: DbtManifest, opts: DbtTranslateOp
     }
     const columns = columnsOf(n.columns);
     const cm = cairnMeta(view.meta);
+    const automation = opts.automation?.(view) ?? (cm.automation as AutomationCondition | undefined);
     assets.push({
       kind: 'asset',
       key,
@@ -332,6 +336,7 @@ export function translateDbtManifest(manifest: DbtManifest, opts: DbtTranslateOp
       codeVersion: fnv1a64([n.raw_code || n.checksum?.checksum || view.uniqueId, ...ephemeralAncestors(id).map((e) => raw.get(e)?.raw_code ?? '')].join('\u0000')),
       retry,
       resources: [...(opts.resources ?? [])],
+      ...(automation !== undefined ? { automation } : {}),
       isExternal: false,
       multiAsset: opts.name,
     });

@@ -499,3 +499,14 @@ describe('translateDbtManifest on a generated project', () => {
     assert.notEqual(JSON.stringify(generateManifest({ models: 120, seed: 5 })), JSON.stringify(generateManifest({ models: 120, seed: 6 })));
   });
 });
+
+test('dbt models take an automation condition from the option (per node) or from meta.cairn.automation; sources never do', () => {
+  const upstream = { type: 'onUpstreamChange' } as const;
+  const g = translate(withNode('top', (n) => ({ ...n, meta: { cairn: { automation: { type: 'onMissing' } } } })), {
+    automation: (node) => (node.name.startsWith('stg_') ? upstream : undefined),
+  });
+  assert.deepEqual(assetOf(g, 'stg_orders').automation, upstream);
+  assert.deepEqual(assetOf(g, 'top').automation, { type: 'onMissing' });
+  assert.equal(assetOf(g, 'customers').automation, undefined);
+  assert.equal(g.assets.filter((a) => a.placeholder).some((a) => a.automation !== undefined), false);
+});
