@@ -57,8 +57,9 @@ export async function automation(input: AutomationInput = {}): Promise<void> {
   const perExecution = input.evaluationsPerExecution ?? EVALUATIONS_PER_EXECUTION;
   for (let n = 0; n < perExecution; n++) {
     if (!dirty) {
-      const wait = nextWakeAt ? Math.max(0, Date.parse(nextWakeAt) - Date.now()) : IDLE_WAKE_MS;
-      await wf.condition(() => dirty || stopping, Math.min(wait, IDLE_WAKE_MS));
+      const wait = nextWakeAt ? Date.parse(nextWakeAt) - Date.now() : IDLE_WAKE_MS;
+      // A tick that is already due needs no timer.
+      if (wait > 0) await wf.condition(() => dirty || stopping, Math.min(wait, IDLE_WAKE_MS));
     }
     if (stopping) return;
     dirty = false;
