@@ -154,6 +154,28 @@ describe('declarative automation (the cairn/automation workflow)', () => {
     assert.equal((await automationRuns()).filter((r) => r.selection.includes('au/daily')).length, 1, 'later ticks wait for a newer dep update');
   });
 
+  test('it continues as new, carrying its evaluation count, its start time and its recent ticks', async () => {
+    await client.workflow.getHandle(AUTOMATION_WORKFLOW_ID).terminate('restart with a short execution').catch(() => undefined);
+    const handle = await client.workflow.start('automation', { workflowId: AUTOMATION_WORKFLOW_ID, taskQueue: 'cairn', args: [{ evaluationsPerExecution: 2 }] });
+    const first = await waitFor('the first evaluation', async () => {
+      const v = await handle.query(automationStatusQuery).catch(() => undefined);
+      return v && v.evaluations >= 1 ? v : undefined;
+    });
+    for (let i = 0; i < 6; i++) {
+      await client.workflow.getHandle(AUTOMATION_WORKFLOW_ID).signal('automationWake', { keys: [`k${i}`], source: 'test' });
+      await sleep(300);
+    }
+    const later = await waitFor('five evaluations', async () => {
+      const v = await client.workflow.getHandle(AUTOMATION_WORKFLOW_ID).query(automationStatusQuery).catch(() => undefined);
+      return v && v.evaluations >= 5 ? v : undefined;
+    });
+    assert.equal(later.activeSince, first.activeSince);
+    assert.ok(later.ticks.length >= 5, 'ticks carried along');
+    assert.deepEqual(later.ticks.map((t) => t.evaluationId), later.ticks.map((_, i) => `${later.ticks[0]!.evaluationId.split('-')[0]}-${Number(later.ticks[0]!.evaluationId.split('-')[1]) + i}`));
+    const d = await client.workflow.getHandle(AUTOMATION_WORKFLOW_ID).describe();
+    assert.notEqual(d.runId, handle.firstExecutionRunId, 'it continued as new');
+  });
+
   test('stopping automation ends its workflow, and a finished run no longer starts it', async () => {
     await h.catalog.setSetting('automation.enabled', 'false');
     await client.workflow.getHandle(AUTOMATION_WORKFLOW_ID).signal(stopAutomationSignal);
