@@ -180,7 +180,7 @@ export function createLocationActivities(deps: LocationActivityDeps): LocationAc
   const schedules = new Map((deps.location.schedules ?? []).map((s) => [s.name, s]));
   const redactor = deps.redactor;
   return {
-    evaluateSensor: sensorEvaluation(deps.location, deps.resources, deps.echo),
+    evaluateSensor: sensorEvaluation(deps.location, deps.resources, deps.catalog, deps.echo),
     async schedulePartition({ schedule: name, tick }) {
       const s = schedules.get(name);
       if (!s || typeof s.partition !== 'function') {

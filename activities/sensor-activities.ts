@@ -8,7 +8,7 @@ import type { StepLogger } from '../definitions/asset';
 import type { CodeLocationDefinition } from '../definitions/code-location';
 import { CairnError } from '../definitions/errors';
 import { graphFromSnapshots } from '../definitions/plan';
-import { parseSensorResult, type SensorResult } from '../definitions/sensor';
+import { parseSensorResult, type SensorCatalog, type SensorResult } from '../definitions/sensor';
 import type { CatalogStore, LogLine } from './catalog/catalog-store';
 import { reportAssetEvent } from './catalog/report';
 import { planFromCatalog } from './orchestrator-activities';
@@ -16,9 +16,23 @@ import type { AcceptedRunRequest, ApplySensorResultInput } from './types';
 
 const HEARTBEAT_EVERY_MS = 5000;
 
+/**
+ * The catalog as a sensor sees it: only the read methods of {@link SensorCatalog}, so user code holding it
+ * cannot reach the store's writes.
+ */
+export function readOnlySensorCatalog(catalog: CatalogStore): SensorCatalog {
+  return {
+    assetHistory: (assetKey, query) => catalog.assetHistory(assetKey, query),
+    listRuns: (filter) => catalog.listRuns(filter),
+    getStepResults: (runId) => catalog.getStepResults(runId),
+    getSnapshots: () => catalog.getSnapshots(),
+  };
+}
+
 /** `evaluateSensor` for a location's worker. */
-export function sensorEvaluation(location: CodeLocationDefinition, resources: Record<string, unknown>, echo?: (line: LogLine, key: string) => void) {
+export function sensorEvaluation(location: CodeLocationDefinition, resources: Record<string, unknown>, catalog: CatalogStore, echo?: (line: LogLine, key: string) => void) {
   const sensors = new Map((location.sensors ?? []).map((s) => [s.name, s]));
+  const sensorCatalog = readOnlySensorCatalog(catalog);
   return async function evaluateSensor(input: { sensor: string; cursor?: string; lastEvaluatedAt?: string }): Promise<SensorResult> {
     const s = sensors.get(input.sensor);
     if (!s) throw ApplicationFailure.nonRetryable(`sensor '${input.sensor}' is not defined in code location '${location.name}'; restart its worker so the sensors match the code`, 'UNKNOWN_SENSOR');
@@ -33,6 +47,7 @@ export function sensorEvaluation(location: CodeLocationDefinition, resources: Re
         lastEvaluatedAt: input.lastEvaluatedAt,
         log,
         resources: Object.fromEntries(s.resources.map((r) => [r, resources[r]])),
+        catalog: sensorCatalog,
         signal: ctx.cancellationSignal,
         heartbeat: (d) => ctx.heartbeat(d),
       });

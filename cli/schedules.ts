@@ -55,14 +55,14 @@ export function resolveScheduleId(arg: string, ids: readonly string[]): string {
 }
 
 /** Connects to Temporal, runs `fn` and closes; exit 1 when Temporal does not answer. Shared by the commands that talk to Temporal. */
-export async function withTemporal<T>(settings: Settings, fn: (client: Client) => Promise<T>): Promise<T> {
+export async function withTemporal<T>(settings: Settings, fn: (client: Client, connection: Connection) => Promise<T>): Promise<T> {
   const dataConverter = cairnDataConverter(); // a malformed CAIRN_ENCRYPTION_KEY fails here, before connecting
   if (!(await temporalAnswers(settings.temporalAddress))) {
     throw new CliExit(Exit.runFailed, `Temporal does not answer at ${settings.temporalAddress}; start \`npx cairn dev\` in another terminal (or set TEMPORAL_ADDRESS)`);
   }
   const connection = await Connection.connect({ address: settings.temporalAddress, connectTimeout: 3000 });
   try {
-    return await fn(new Client({ connection, namespace: settings.namespace, dataConverter }));
+    return await fn(new Client({ connection, namespace: settings.namespace, dataConverter }), connection);
   } finally {
     await connection.close();
   }

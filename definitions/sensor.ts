@@ -2,13 +2,64 @@
  * Sensors: code that looks at the outside world (a connector's last sync, a bucket, an API) and asks for runs or
  * records asset events. This file is the pure part: the declaration, its validation, and the zod schema that
  * every evaluation's result is checked against, so a malformed result is an error naming the field.
- * The long-running sensor workflow that calls `evaluate` is not built yet (see docs/automation.md).
+ * The long-running workflow that calls `evaluate` is workflows/sensor.ts; built-in sensors are builtin-sensors.ts.
  */
 import { z } from 'zod';
 import type { StepLogger } from './asset';
 import { CairnError, ErrorCodes } from './errors';
 import { parseDuration } from './freshness';
 import { isJob, type JobDefinition } from './job';
+
+/** An asset event as a sensor reads it from the catalog (the fields sensors need of the catalog's stored event). */
+export interface SensorAssetEvent {
+  /** The catalog's increasing sequence number: later events have higher ids, so it makes a good cursor. */
+  readonly id: number;
+  readonly type: 'materialization' | 'observation' | 'check_evaluation';
+  readonly assetKey: string;
+  /** Partition key, or null for an unpartitioned asset. */
+  readonly partition: string | null;
+  /** The run that wrote it; null for a reported event. */
+  readonly runId: string | null;
+  readonly at: string;
+  readonly dataVersion?: string;
+  readonly source: 'run' | 'report';
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+/** A run of the catalog's run index, as a sensor reads it. */
+export interface SensorRunRecord {
+  readonly runId: string;
+  readonly workflowId: string;
+  /** The selection the run planned (a job's run records the job's selection). */
+  readonly selection: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly status: 'running' | 'succeeded' | 'failed' | 'canceled';
+  readonly startedAt: string;
+  readonly finishedAt?: string;
+  /** The run's summary (step counts), written when it finishes. */
+  readonly summary?: unknown;
+  /** What started it: `cli`, `schedule`, `sensor`, ... */
+  readonly trigger: string;
+  readonly partition?: string;
+}
+
+/**
+ * What a sensor may read of the catalog: the few read-only queries the built-in sensors need. The location's
+ * worker passes its catalog store (which has these methods with the same shapes) behind a read-only wrapper.
+ */
+export interface SensorCatalog {
+  /** One page of an asset's events, newest first; pass `nextCursor` as `before` for the next page. */
+  assetHistory(
+    assetKey: string,
+    query?: { types?: SensorAssetEvent['type'][]; partition?: string | null; before?: number; limit?: number },
+  ): Promise<{ events: readonly SensorAssetEvent[]; nextCursor?: number }>;
+  /** The run index, newest first by start time; `since`/`until` bound the start time. */
+  listRuns(filter?: { asset?: string; status?: SensorRunRecord['status']; trigger?: string; since?: string; until?: string; limit?: number }): Promise<readonly SensorRunRecord[]>;
+  /** The latest outcome of each step of a run (a failed step carries its error). */
+  getStepResults(runId: string): Promise<readonly { readonly assetKey: string; readonly status: 'materialized' | 'failed' | 'skipped'; readonly error?: string }[]>;
+  /** The published code locations, for their jobs (a job's name to its selection and tags). */
+  getSnapshots(): Promise<readonly { readonly name: string; readonly jobs?: readonly { readonly name: string; readonly selection: string; readonly tags: Readonly<Record<string, string>> }[] }[]>;
+}
 
 /** What `evaluate` receives. */
 export interface SensorContext {
@@ -18,6 +69,8 @@ export interface SensorContext {
   readonly lastEvaluatedAt: string | undefined;
   readonly log: StepLogger;
   readonly resources: Record<string, unknown>;
+  /** Read-only access to the catalog: asset events, the run index, the published jobs. */
+  readonly catalog: SensorCatalog;
   readonly signal: AbortSignal;
   /** Tell Temporal a long evaluation is alive (an evaluation has no fixed time cap). */
   heartbeat(details?: unknown): void;
