@@ -3,9 +3,11 @@ import pg from 'pg';
 import { LocationSnapshotSchema, type LocationSnapshot } from '../../definitions/snapshot';
 import { CairnError, ErrorCodes } from '../../definitions/errors';
 import type {
-  AssetEvent, AssetEventType, AssetHistoryPage, AssetHistoryQuery, AssetStatus, CatalogStore, LogLine, PartitionState, PruneResult, RunEvent,
-  RunFilter, RunRecord, RunStart, RunStatus, StepResultRecord, StoredAssetEvent,
+  AssetEvent, AssetEventType, AssetHistoryPage, AssetHistoryQuery, AssetPartition, AssetStatus, AutomationEvaluationRecord, CatalogStore, LogLine,
+  MaterializationMark, PartitionState, PruneResult, RunEvent, RunFilter, RunRecord, RunStart, RunStatus, StepResultRecord, StoredAssetEvent,
+  StoredAutomationEvaluation,
 } from './catalog-store';
+import { evaluationLimit, pairColumns, rowPairKey, toAutomationEvaluation } from './automation-rows';
 import { redact } from './open-catalog';
 import { checkPartitionArgs, mergePartitionStates, runPartitionColumn } from './partition-rows';
 import { EVENT_COLUMNS, EVENT_UPDATABLE, eventValues, LATEST_EVENT_JSON_COLUMNS, LATEST_KINDS, STEP_JSON_COLUMNS, str, toEvent, toLogLine, toRun, toRunEvent, toStep, tooNewMessage, type Row } from './rows';
@@ -106,10 +108,29 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
     // Only check evaluations, so materializations and observations do not pay for it on write.
     sql: `CREATE INDEX events_by_check ON events (asset_key, check_name, id) WHERE type = 'check_evaluation';`,
   },
+  {
+    version: 5,
+    name: 'automation evaluations, settings, latest materialization per partition index',
+    // As in SQLite: the unique key leads with the evaluation, so one evaluation's rows go to one place in it; the
+    // partial indexes make the latest requested evaluation and the latest materialization of a pair one probe.
+    sql: `
+      CREATE TABLE automation_evaluations (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, evaluation_id ${T} NOT NULL, at ${T} NOT NULL, asset_key ${T} NOT NULL,
+        partition_key ${T} NOT NULL DEFAULT '', requested BOOLEAN NOT NULL, reason ${T} NOT NULL, run_workflow_id ${T},
+        watermark BIGINT NOT NULL, UNIQUE (evaluation_id, asset_key, partition_key));
+      CREATE INDEX automation_requests ON automation_evaluations (asset_key, partition_key, id) WHERE requested;
+      CREATE INDEX automation_evaluations_by_asset ON automation_evaluations (asset_key, id);
+      CREATE INDEX automation_evaluations_by_time ON automation_evaluations (at);
+      CREATE TABLE settings (key ${T} PRIMARY KEY, value ${T} NOT NULL);
+      CREATE INDEX events_materialization_by_partition ON events (asset_key, partition_key, id) WHERE type = 'materialization';`,
+  },
 ];
 
 /** The newest schema version this code knows. */
 export const POSTGRES_SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
+
+/** The distinct pairs of a pair lookup as the row source `p(asset_key, partition_key)`, from two text arrays `$1`, `$2`. */
+const PAIRS = '(SELECT DISTINCT a, k FROM unnest($1::text[], $2::text[]) AS t(a, k)) AS p(asset_key, partition_key)';
 
 /** PostgreSQL text cannot hold NUL characters (SQLite can): free text from user code is stored with U+FFFD instead. */
 const text = (s: string): string => (s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s);
@@ -583,6 +604,87 @@ export class PostgresCatalogStore implements CatalogStore {
       ...(keys === undefined ? [] : [keys]),
     );
     return rows.map(toEvent);
+  }
+
+  /**
+   * The pairs travel as two arrays (`unnest`); each pair is one backward probe of the partial index
+   * `events_materialization_by_partition` (LATERAL ... LIMIT 1), however many partitions and materializations
+   * the asset has.
+   */
+  async latestMaterializationsOf(pairs: readonly AssetPartition[]): Promise<Map<string, MaterializationMark>> {
+    const out = new Map<string, MaterializationMark>();
+    if (pairs.length === 0) return out;
+    const { assetKeys, partitionKeys } = pairColumns(pairs);
+    const rows = await this.all(
+      `SELECT p.asset_key, p.partition_key, e.id, e.at, e.run_id FROM ${PAIRS}
+       CROSS JOIN LATERAL (SELECT x.id, x.at, x.run_id FROM events x
+         WHERE x.type = 'materialization' AND x.asset_key = p.asset_key AND x.partition_key = p.partition_key ORDER BY x.id DESC LIMIT 1) e`,
+      assetKeys, partitionKeys.map(text),
+    );
+    for (const r of rows) out.set(rowPairKey(r), { id: Number(r.id), at: str(r.at), runId: r.run_id === null ? null : str(r.run_id) });
+    return out;
+  }
+
+  async eventWatermark(): Promise<number> {
+    return Number((await this.all('SELECT coalesce(max(id), 0) AS w FROM events'))[0]?.w ?? 0);
+  }
+
+  /** One statement (the records travel as column arrays), so the batch is atomic; ids follow the input order. */
+  async recordAutomationEvaluations(records: readonly AutomationEvaluationRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.all(
+      `INSERT INTO automation_evaluations (evaluation_id, at, asset_key, partition_key, requested, reason, run_workflow_id, watermark)
+         SELECT evaluation_id, at, asset_key, partition_key, requested, reason, run_workflow_id, watermark
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::text[], $7::text[], $8::bigint[])
+           WITH ORDINALITY AS t(evaluation_id, at, asset_key, partition_key, requested, reason, run_workflow_id, watermark, ord)
+         ORDER BY ord
+       ON CONFLICT (evaluation_id, asset_key, partition_key) DO NOTHING`,
+      records.map((r) => r.evaluationId), records.map((r) => r.at), records.map((r) => r.assetKey), records.map((r) => text(r.partition ?? '')),
+      records.map((r) => r.requested), records.map((r) => text(r.reason)), records.map((r) => r.runWorkflowId ?? null), records.map((r) => r.watermark),
+    );
+  }
+
+  /** Like {@link latestMaterializationsOf}: one probe of the partial index `automation_requests` per pair. */
+  async lastAutomationRequests(pairs: readonly AssetPartition[]): Promise<Map<string, StoredAutomationEvaluation>> {
+    const out = new Map<string, StoredAutomationEvaluation>();
+    if (pairs.length === 0) return out;
+    const { assetKeys, partitionKeys } = pairColumns(pairs);
+    const rows = await this.all(
+      `SELECT e.* FROM ${PAIRS}
+       CROSS JOIN LATERAL (SELECT * FROM automation_evaluations x
+         WHERE x.requested AND x.asset_key = p.asset_key AND x.partition_key = p.partition_key ORDER BY x.id DESC LIMIT 1) e`,
+      assetKeys, partitionKeys.map(text),
+    );
+    for (const r of rows) out.set(rowPairKey(r), toAutomationEvaluation(r));
+    return out;
+  }
+
+  async automationEvaluations(assetKey: string, opts: { partition?: string | null; limit?: number } = {}): Promise<StoredAutomationEvaluation[]> {
+    const rows = await this.all(
+      `SELECT * FROM automation_evaluations WHERE asset_key = $1 AND ($2::text IS NULL OR partition_key = $2::text)
+       ORDER BY id DESC LIMIT $3::bigint`,
+      assetKey, opts.partition === undefined ? null : text(opts.partition ?? ''), evaluationLimit(opts.limit),
+    );
+    return rows.map(toAutomationEvaluation);
+  }
+
+  async pruneAutomationEvaluations(before: string): Promise<number> {
+    const result = await this.db().query(
+      `DELETE FROM automation_evaluations a WHERE a.at < $1::text AND NOT (a.requested AND a.id = (SELECT max(x.id) FROM automation_evaluations x
+         WHERE x.requested AND x.asset_key = a.asset_key AND x.partition_key = a.partition_key))`,
+      [before],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  async getSetting(key: string): Promise<string | undefined> {
+    const [row] = await this.all('SELECT value FROM settings WHERE key = $1', key);
+    return row === undefined ? undefined : str(row.value);
+  }
+
+  async setSetting(key: string, value: string | undefined): Promise<void> {
+    if (value === undefined) await this.all('DELETE FROM settings WHERE key = $1', key);
+    else await this.all('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', key, text(value));
   }
 
   async prune(before: string, opts: { dryRun?: boolean } = {}): Promise<PruneResult> {

@@ -5,9 +5,11 @@ import Database from 'libsql';
 import { LocationSnapshotSchema, type LocationSnapshot } from '../../definitions/snapshot';
 import { CairnError, ErrorCodes } from '../../definitions/errors';
 import type {
-  AssetEvent, AssetEventType, AssetHistoryPage, AssetHistoryQuery, AssetStatus, CatalogStore, LogLine, PartitionState, PruneResult, RunEvent,
-  RunFilter, RunRecord, RunStart, RunStatus, StepResultRecord, StoredAssetEvent,
+  AssetEvent, AssetEventType, AssetHistoryPage, AssetHistoryQuery, AssetPartition, AssetStatus, AutomationEvaluationRecord, CatalogStore, LogLine,
+  MaterializationMark, PartitionState, PruneResult, RunEvent, RunFilter, RunRecord, RunStart, RunStatus, StepResultRecord, StoredAssetEvent,
+  StoredAutomationEvaluation,
 } from './catalog-store';
+import { evaluationLimit, pairColumns, rowPairKey, toAutomationEvaluation } from './automation-rows';
 import { checkPartitionArgs, mergePartitionStates, runPartitionColumn } from './partition-rows';
 import { EVENT_COLUMNS, EVENT_UPDATABLE, eventValues, LATEST_EVENT_JSON_COLUMNS, LATEST_KINDS, STEP_JSON_COLUMNS, str, toEvent, toLogLine, toRun, toRunEvent, toStep, tooNewMessage, type Row } from './rows';
 
@@ -98,6 +100,23 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
     // Only check evaluations, so materializations and observations do not pay for it on write.
     sql: `CREATE INDEX events_by_check ON events (asset_key, check_name, id) WHERE type = 'check_evaluation';`,
   },
+  {
+    version: 5,
+    name: 'automation evaluations, settings, latest materialization per partition index',
+    // The unique key leads with the evaluation, so one evaluation's rows go to one place in it (a key leading with the
+    // pair made recording 5,000 rows ~1.5x slower). The partial indexes make "the latest requested evaluation" and
+    // "the latest materialization" of a pair one probe.
+    sql: `
+      CREATE TABLE automation_evaluations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, evaluation_id TEXT NOT NULL, at TEXT NOT NULL, asset_key TEXT NOT NULL,
+        partition_key TEXT NOT NULL DEFAULT '', requested INTEGER NOT NULL CHECK (requested IN (0, 1)), reason TEXT NOT NULL,
+        run_workflow_id TEXT, watermark INTEGER NOT NULL, UNIQUE (evaluation_id, asset_key, partition_key));
+      CREATE INDEX automation_requests ON automation_evaluations (asset_key, partition_key, id) WHERE requested = 1;
+      CREATE INDEX automation_evaluations_by_asset ON automation_evaluations (asset_key, id);
+      CREATE INDEX automation_evaluations_by_time ON automation_evaluations (at);
+      CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE INDEX events_materialization_by_partition ON events (asset_key, partition_key, id) WHERE type = 'materialization';`,
+  },
 ];
 
 /** The newest schema version this code knows. */
@@ -109,6 +128,28 @@ function clean(row: unknown): Row {
   void _metadata;
   return rest;
 }
+
+/** The distinct pairs of a pair lookup as the row source `p(asset_key, partition_key)`, from {@link pairsParam} as `?1`. */
+const PAIRS = `(SELECT DISTINCT json_extract(value, '$[0]') AS asset_key, json_extract(value, '$[1]') AS partition_key FROM json_each(?1)) p`;
+
+/**
+ * Row sources `p` (the pair) and `e` (its latest materialization event / requested evaluation) of the two pair
+ * lookups; exported so that a test can check that each pair is one probe of a partial index.
+ */
+export const LATEST_MATERIALIZATION_OF_PAIRS = `${PAIRS} CROSS JOIN events e ON e.id = (SELECT max(x.id) FROM events x
+  WHERE x.type = 'materialization' AND x.asset_key = p.asset_key AND x.partition_key = p.partition_key)`;
+export const LAST_REQUEST_OF_PAIRS = `${PAIRS} CROSS JOIN automation_evaluations e ON e.id = (SELECT max(x.id) FROM automation_evaluations x
+  WHERE x.requested = 1 AND x.asset_key = p.asset_key AND x.partition_key = p.partition_key)`;
+
+/** The pairs as one JSON parameter: `[[asset, partition_key], ...]`, a null partition as `''`. */
+function pairsParam(pairs: readonly AssetPartition[]): string {
+  const { assetKeys, partitionKeys } = pairColumns(pairs);
+  return JSON.stringify(assetKeys.map((k, i) => [k, partitionKeys[i]]));
+}
+
+/** Rows per transaction of `pruneAutomationEvaluations` (tens of milliseconds of work), and the pause between them. */
+const PRUNE_CHUNK_ROWS = 2_000;
+const PRUNE_PAUSE_MS = 5;
 
 /** SQLite's `LIMIT -1` means no limit. */
 const limitParam = (limit: number | undefined): number => (limit === undefined ? -1 : Math.max(0, Math.floor(limit)));
@@ -489,6 +530,89 @@ export class SqliteCatalogStore implements CatalogStore {
        ORDER BY e.asset_key, e.check_name`,
       ...(keys === undefined ? [] : [JSON.stringify(keys)]),
     ).map(toEvent);
+  }
+
+  /**
+   * The pairs travel as one JSON array of `[asset, partition_key]`; CROSS JOIN keeps them the outer loop, so each
+   * pair is one probe of the partial index `events_materialization_by_partition` (its max id), however many
+   * partitions and materializations the asset has.
+   */
+  async latestMaterializationsOf(pairs: readonly AssetPartition[]): Promise<Map<string, MaterializationMark>> {
+    const out = new Map<string, MaterializationMark>();
+    if (pairs.length === 0) return out;
+    const rows = this.allJson(
+      [['asset_key', 'p.asset_key'], ['partition_key', 'p.partition_key'], ['id', 'e.id'], ['at', 'e.at'], ['run_id', 'e.run_id']],
+      LATEST_MATERIALIZATION_OF_PAIRS, pairsParam(pairs),
+    );
+    for (const r of rows) out.set(rowPairKey(r), { id: Number(r.id), at: str(r.at), runId: r.run_id === null ? null : str(r.run_id) });
+    return out;
+  }
+
+  async eventWatermark(): Promise<number> {
+    return Number(this.all('SELECT coalesce(max(id), 0) AS w FROM events')[0]?.w ?? 0);
+  }
+
+  async recordAutomationEvaluations(records: readonly AutomationEvaluationRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    this.write(() => {
+      const stmt = this.prepared(
+        `INSERT INTO automation_evaluations (evaluation_id, at, asset_key, partition_key, requested, reason, run_workflow_id, watermark)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (evaluation_id, asset_key, partition_key) DO NOTHING`,
+      );
+      for (const r of records) {
+        stmt.run([r.evaluationId, r.at, r.assetKey, r.partition ?? '', r.requested ? 1 : 0, r.reason, r.runWorkflowId ?? null, r.watermark]);
+      }
+    });
+  }
+
+  /** Like {@link latestMaterializationsOf}: one probe of the partial index `automation_requests` per pair. */
+  async lastAutomationRequests(pairs: readonly AssetPartition[]): Promise<Map<string, StoredAutomationEvaluation>> {
+    const out = new Map<string, StoredAutomationEvaluation>();
+    if (pairs.length === 0) return out;
+    const rows = this.all(`SELECT e.* FROM ${LAST_REQUEST_OF_PAIRS}`, pairsParam(pairs));
+    for (const r of rows) out.set(rowPairKey(r), toAutomationEvaluation(r));
+    return out;
+  }
+
+  async automationEvaluations(assetKey: string, opts: { partition?: string | null; limit?: number } = {}): Promise<StoredAutomationEvaluation[]> {
+    // Walks the asset's rows newest first (automation_evaluations_by_asset); a partition is a filter on that walk.
+    const rows = this.all(
+      'SELECT * FROM automation_evaluations WHERE asset_key = ?1 AND (?2 IS NULL OR partition_key = ?2) ORDER BY id DESC LIMIT ?3',
+      assetKey, opts.partition === undefined ? null : (opts.partition ?? ''), evaluationLimit(opts.limit),
+    );
+    return rows.map(toAutomationEvaluation);
+  }
+
+  /**
+   * Deletes in chunks, each its own short write transaction with a pause after it: a first prune of a big table
+   * (600,000 rows took ~12 s in one statement) must not hold the write lock past the busy timeout of the other
+   * processes, and the pause lets their retries in. The chunk walks the old rows by time; only a requested one
+   * costs a probe, to see whether it is its pair's latest.
+   */
+  async pruneAutomationEvaluations(before: string): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const deleted = this.run(
+        `DELETE FROM automation_evaluations WHERE id IN (SELECT a.id FROM automation_evaluations a WHERE a.at < ?1
+           AND NOT (a.requested = 1 AND a.id = (SELECT max(x.id) FROM automation_evaluations x
+             WHERE x.requested = 1 AND x.asset_key = a.asset_key AND x.partition_key = a.partition_key))
+           LIMIT ?2)`,
+        before, PRUNE_CHUNK_ROWS,
+      ).changes;
+      total += deleted;
+      if (deleted < PRUNE_CHUNK_ROWS) return total;
+      await new Promise((resolve) => setTimeout(resolve, PRUNE_PAUSE_MS));
+    }
+  }
+
+  async getSetting(key: string): Promise<string | undefined> {
+    const [row] = this.all('SELECT value FROM settings WHERE key = ?', key);
+    return row === undefined ? undefined : str(row.value);
+  }
+
+  async setSetting(key: string, value: string | undefined): Promise<void> {
+    if (value === undefined) this.run('DELETE FROM settings WHERE key = ?', key);
+    else this.run('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', key, value);
   }
 
   async prune(before: string, opts: { dryRun?: boolean } = {}): Promise<PruneResult> {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runEventKey, type AssetEvent, type CatalogStore, type StepResultRecord } from '../../activities/catalog';
+import { pairKey, type AutomationEvaluationRecord } from '../../activities/catalog/catalog-store';
 import type { Metadata } from '../../definitions/metadata';
 import type { LocationSnapshot } from '../../definitions/snapshot';
 
@@ -45,6 +46,11 @@ function checkEvaluation(over: Partial<AssetEvent> & { runId: string; assetKey: 
 /** An event reported from outside (`cairn report`). */
 function reported(over: Partial<AssetEvent> & { assetKey: string; type: AssetEvent['type'] }): AssetEvent {
   return { eventKey: `report:${uid()}`, partition: null, runId: null, attempt: 1, metadata: {}, at: '2024-01-01T00:00:00.000Z', source: 'report', ...over };
+}
+
+/** One automation evaluation of an asset (or partition): not requested unless said otherwise. */
+function evaluation(over: Partial<AutomationEvaluationRecord> & { evaluationId: string; assetKey: string }): AutomationEvaluationRecord {
+  return { at: '2024-01-01T00:00:00.000Z', partition: null, requested: false, reason: 'nothing changed', watermark: 0, ...over };
 }
 
 const run = (runId: string, startedAt = '2024-01-01T00:00:00.000Z') => ({ runId, workflowId: `wf-${runId}`, selection: '*', tags: {}, stepCount: 1, startedAt });
@@ -284,7 +290,7 @@ export function catalogConformance(name: string, open: () => Promise<CatalogStor
     });
 
     test('the schema version is the newest migration', async () => {
-      await withStore(async (s) => assert.equal(await s.schemaVersion(), 4));
+      await withStore(async (s) => assert.equal(await s.schemaVersion(), 5));
     });
 
     test('step results upsert on run and asset key and the later attempt wins', async () => {
@@ -582,6 +588,204 @@ export function catalogConformance(name: string, open: () => Promise<CatalogStor
         assert.deepEqual(latest?.metadata, { lag_h: { type: 'number', value: 30 } });
       });
     });
+
+    test('latest materializations of pairs: the newest of each pair wins, a null partition is its own pair, pairs never materialized are absent', async () => {
+      const p = uid();
+      const [a, b] = [`${p}/a`, `${p}/b`];
+      await withStore(async (s) => {
+        assert.equal((await s.latestMaterializationsOf([])).size, 0);
+        await s.recordAssetEvent(materialization({ runId: `${p}-r1`, assetKey: a, at: '2024-01-02T00:00:00.000Z' }));
+        // Recorded later with an older timestamp: the event id decides, not `at`.
+        await s.recordAssetEvent(materialization({ runId: `${p}-r2`, assetKey: a, at: '2024-01-01T00:00:00.000Z' }));
+        await s.recordAssetEvent(materialization({ runId: `${p}-r1`, assetKey: b, partition: 'k1', at: '2024-01-01T00:00:01.000Z' }));
+        await s.recordAssetEvent(materialization({ runId: `${p}-r1`, assetKey: b, partition: 'k2', at: '2024-01-01T00:00:02.000Z' }));
+        await s.recordAssetEvent(reported({ assetKey: b, type: 'materialization', partition: 'k1', at: '2024-01-01T00:00:03.000Z' }));
+        // Neither an observation nor a check evaluation is a materialization.
+        await s.recordAssetEvent(reported({ assetKey: b, type: 'observation', partition: 'k2', at: '2024-01-01T00:00:04.000Z' }));
+        await s.recordAssetEvent(checkEvaluation({ runId: `${p}-r3`, assetKey: b, name: 'rows', passed: true, partition: 'k2' }));
+        const ids = new Map<string, number>();
+        for (const key of [a, b]) {
+          for (const e of (await s.assetHistory(key, { types: ['materialization'] })).events) ids.set(`${key}:${e.partition ?? ''}:${e.runId ?? 'report'}`, e.id);
+        }
+        const marks = await s.latestMaterializationsOf([
+          { assetKey: a, partition: null }, { assetKey: b, partition: 'k1' }, { assetKey: b, partition: 'k2' }, { assetKey: b, partition: 'k1' },
+          { assetKey: b, partition: null }, { assetKey: a, partition: 'k1' }, { assetKey: b, partition: 'k3' }, { assetKey: `${p}/unknown`, partition: null },
+        ]);
+        assert.deepEqual(Object.fromEntries(marks), {
+          [pairKey(a, null)]: { id: ids.get(`${a}::${p}-r2`), at: '2024-01-01T00:00:00.000Z', runId: `${p}-r2` },
+          [pairKey(b, 'k1')]: { id: ids.get(`${b}:k1:report`), at: '2024-01-01T00:00:03.000Z', runId: null },
+          [pairKey(b, 'k2')]: { id: ids.get(`${b}:k2:${p}-r1`), at: '2024-01-01T00:00:02.000Z', runId: `${p}-r1` },
+        });
+        // A retry updates its event in place: same id, the retry's time.
+        await s.recordAssetEvent(materialization({ runId: `${p}-r1`, assetKey: b, partition: 'k2', attempt: 2, at: '2024-01-01T00:00:05.000Z' }));
+        const [mark] = (await s.latestMaterializationsOf([{ assetKey: b, partition: 'k2' }])).values();
+        assert.deepEqual(mark, { id: ids.get(`${b}:k2:${p}-r1`), at: '2024-01-01T00:00:05.000Z', runId: `${p}-r1` });
+      });
+    });
+
+    test('latest materializations of 600 pairs of one asset with 1,000 partitions come back from one call', { timeout: 120_000 }, async () => {
+      const p = uid();
+      const asset = `${p}/wide`;
+      const keys = Array.from({ length: 1_000 }, (_, i) => `k${String(i).padStart(4, '0')}`);
+      await withStore(async (s) => {
+        for (const [i, partition] of keys.entries()) {
+          if (i % 4 !== 3) await s.recordAssetEvent(materialization({ runId: `${p}-r`, assetKey: asset, partition, at: '2024-01-01T00:00:00.000Z' }));
+        }
+        const wanted = keys.slice(0, 600).map((partition) => ({ assetKey: asset, partition }));
+        const marks = await s.latestMaterializationsOf(wanted);
+        assert.equal(marks.size, 450, 'every fourth key was never materialized');
+        assert.equal(marks.has(pairKey(asset, 'k0003')), false);
+        assert.equal(marks.get(pairKey(asset, 'k0598'))?.runId, `${p}-r`);
+      });
+    });
+
+    test('the event watermark is the highest event id: a new event raises it, a retry of an event does not', async () => {
+      const p = uid();
+      const a = `${p}/a`;
+      await withStore(async (s) => {
+        await s.recordAssetEvent(materialization({ runId: `${p}-r1`, assetKey: a }));
+        const first = (await s.assetHistory(a)).events[0]?.id;
+        assert.equal(await s.eventWatermark(), first);
+        await s.recordAssetEvent(materialization({ runId: `${p}-r1`, assetKey: a, attempt: 2 }));
+        assert.equal(await s.eventWatermark(), first);
+        await s.recordRunStarted(run(`${p}-r2`));
+        const later = await s.eventWatermark();
+        assert.ok(first !== undefined && later > first, `${later} > ${first}`);
+      });
+    });
+
+    test('automation evaluations: recording one twice stores it once, the first record standing', async () => {
+      const p = uid();
+      const [a, b] = [`${p}/a`, `${p}/b`];
+      await withStore(async (s) => {
+        const records = [
+          evaluation({ evaluationId: `${p}-1`, assetKey: a, requested: true, reason: 'upstream changed', runWorkflowId: `wf-${p}-1`, watermark: 7 }),
+          evaluation({ evaluationId: `${p}-1`, assetKey: b, partition: 'k1' }),
+          evaluation({ evaluationId: `${p}-1`, assetKey: b, partition: null }),
+        ];
+        await s.recordAutomationEvaluations(records);
+        await s.recordAutomationEvaluations(records.map((r) => ({ ...r, reason: 'a retried activity', requested: true })));
+        await s.recordAutomationEvaluations([]);
+        const stored = [...(await s.automationEvaluations(a)), ...(await s.automationEvaluations(b))];
+        assert.equal(stored.length, 3);
+        assert.deepEqual(stored.map(({ id, ...rest }) => (assert.ok(id > 0), rest)), [records[0], records[2], records[1]]);
+        // One batch holding the same (evaluation, asset, partition) twice also keeps the first.
+        await s.recordAutomationEvaluations([
+          evaluation({ evaluationId: `${p}-2`, assetKey: a, reason: 'first' }), evaluation({ evaluationId: `${p}-2`, assetKey: a, reason: 'second' }),
+        ]);
+        assert.deepEqual((await s.automationEvaluations(a)).map((e) => [e.evaluationId, e.reason]), [[`${p}-2`, 'first'], [`${p}-1`, 'upstream changed']]);
+      });
+    });
+
+    test('the last automation request of each pair is its newest requested evaluation; later evaluations that did not request it do not count', async () => {
+      const p = uid();
+      const [a, b] = [`${p}/a`, `${p}/b`];
+      await withStore(async (s) => {
+        assert.equal((await s.lastAutomationRequests([])).size, 0);
+        await s.recordAutomationEvaluations([
+          evaluation({ evaluationId: `${p}-1`, assetKey: a, requested: true, runWorkflowId: 'wf-1', watermark: 1 }),
+          evaluation({ evaluationId: `${p}-1`, assetKey: b, partition: 'k1', requested: false, watermark: 1 }),
+          evaluation({ evaluationId: `${p}-1`, assetKey: b, partition: 'k2', requested: true, runWorkflowId: 'wf-1', watermark: 1 }),
+        ]);
+        await s.recordAutomationEvaluations([
+          evaluation({ evaluationId: `${p}-2`, assetKey: a, requested: false, watermark: 2 }),
+          evaluation({ evaluationId: `${p}-2`, assetKey: b, partition: 'k1', requested: true, runWorkflowId: 'wf-2', watermark: 2 }),
+          evaluation({ evaluationId: `${p}-2`, assetKey: b, partition: 'k2', requested: true, runWorkflowId: 'wf-2', watermark: 2 }),
+        ]);
+        const last = await s.lastAutomationRequests([
+          { assetKey: a, partition: null }, { assetKey: b, partition: 'k1' }, { assetKey: b, partition: 'k2' }, { assetKey: a, partition: null },
+          { assetKey: b, partition: null }, { assetKey: a, partition: 'k1' }, { assetKey: `${p}/unknown`, partition: null },
+        ]);
+        assert.deepEqual([...last.keys()].sort(), [pairKey(a, null), pairKey(b, 'k1'), pairKey(b, 'k2')].sort());
+        assert.deepEqual([last.get(pairKey(a, null))?.evaluationId, last.get(pairKey(a, null))?.runWorkflowId], [`${p}-1`, 'wf-1']);
+        assert.deepEqual([last.get(pairKey(b, 'k1'))?.evaluationId, last.get(pairKey(b, 'k1'))?.watermark], [`${p}-2`, 2]);
+        const { id, ...k2 } = last.get(pairKey(b, 'k2')) ?? { id: 0 };
+        assert.ok(id > 0);
+        assert.deepEqual(k2, evaluation({ evaluationId: `${p}-2`, assetKey: b, partition: 'k2', requested: true, runWorkflowId: 'wf-2', watermark: 2 }));
+      });
+    });
+
+    test('an asset\'s automation evaluations come newest first, 20 by default, optionally of one partition', async () => {
+      const p = uid();
+      const [a, b] = [`${p}/a`, `${p}/b`];
+      await withStore(async (s) => {
+        for (let n = 1; n <= 25; n++) await s.recordAutomationEvaluations([evaluation({ evaluationId: `${p}-${n}`, assetKey: a, watermark: n })]);
+        const page = await s.automationEvaluations(a);
+        assert.deepEqual(page.map((e) => e.watermark), Array.from({ length: 20 }, (_, i) => 25 - i));
+        assert.ok(page.every((e, i) => i === 0 || e.id < (page[i - 1]?.id ?? 0)), 'ids descend');
+        assert.deepEqual((await s.automationEvaluations(a, { limit: 2 })).map((e) => e.evaluationId), [`${p}-25`, `${p}-24`]);
+        for (let n = 1; n <= 3; n++) {
+          await s.recordAutomationEvaluations(
+            [null, 'k1', 'k2'].map((partition) => evaluation({ evaluationId: `${p}-${n}`, assetKey: b, partition, watermark: n })),
+          );
+        }
+        const of = async (opts: Parameters<CatalogStore['automationEvaluations']>[1]): Promise<string[]> =>
+          (await s.automationEvaluations(b, opts)).map((e) => `${e.evaluationId}:${e.partition ?? '-'}`);
+        assert.deepEqual(await of({ limit: 4 }), [`${p}-3:k2`, `${p}-3:k1`, `${p}-3:-`, `${p}-2:k2`]);
+        assert.deepEqual(await of({ partition: 'k1' }), [`${p}-3:k1`, `${p}-2:k1`, `${p}-1:k1`]);
+        assert.deepEqual(await of({ partition: null, limit: 2 }), [`${p}-3:-`, `${p}-2:-`]);
+        assert.deepEqual(await of({ partition: 'k9' }), []);
+        assert.deepEqual(await s.automationEvaluations(`${p}/unknown`), []);
+      });
+    });
+
+    test('pruning automation evaluations deletes those recorded before the cutoff but keeps each pair\'s latest requested one', async () => {
+      const p = uid();
+      const [a, b] = [`${p}/a`, `${p}/b`];
+      // Far in the past, so no other test's evaluations are this old.
+      const day = (d: number): string => `2001-01-${String(d).padStart(2, '0')}T00:00:00.000Z`;
+      await withStore(async (s) => {
+        await s.recordAutomationEvaluations([
+          evaluation({ evaluationId: `${p}-1`, at: day(1), assetKey: a, requested: true }),
+          evaluation({ evaluationId: `${p}-1`, at: day(1), assetKey: b, partition: 'k1' }),
+          evaluation({ evaluationId: `${p}-1`, at: day(1), assetKey: b, partition: 'k2', requested: true }),
+        ]);
+        await s.recordAutomationEvaluations([evaluation({ evaluationId: `${p}-2`, at: day(2), assetKey: a, requested: true })]);
+        await s.recordAutomationEvaluations([evaluation({ evaluationId: `${p}-3`, at: day(3), assetKey: a })]);
+        await s.recordAutomationEvaluations([evaluation({ evaluationId: `${p}-4`, at: day(20), assetKey: a })]);
+        assert.equal(await s.pruneAutomationEvaluations(day(10)), 3);
+        const left = async (key: string): Promise<string[]> => (await s.automationEvaluations(key)).map((e) => `${e.evaluationId}:${e.partition ?? '-'}`);
+        assert.deepEqual(await left(a), [`${p}-4:-`, `${p}-2:-`]);
+        assert.deepEqual(await left(b), [`${p}-1:k2`]);
+        assert.equal(await s.pruneAutomationEvaluations(day(10)), 0, 'pruning again deletes nothing');
+        // A newer request takes over as the one to keep.
+        await s.recordAutomationEvaluations([evaluation({ evaluationId: `${p}-5`, at: day(5), assetKey: a, requested: true })]);
+        assert.equal(await s.pruneAutomationEvaluations(day(10)), 1);
+        assert.deepEqual(await left(a), [`${p}-5:-`, `${p}-4:-`]);
+        assert.equal((await s.lastAutomationRequests([{ assetKey: a, partition: null }])).get(pairKey(a, null))?.evaluationId, `${p}-5`);
+      });
+    });
+
+    test('5,000 evaluations recorded in one call are all stored, and pruning them all returns 5,000', { timeout: 60_000 }, async () => {
+      const p = uid();
+      // Older than any other test's evaluations, so this prune counts only these.
+      const records = Array.from({ length: 5_000 }, (_, i) =>
+        evaluation({ evaluationId: `${p}-1`, at: '2000-06-01T00:00:00.000Z', assetKey: `${p}/a${i % 10}`, partition: `k${i}`, watermark: i }));
+      await withStore(async (s) => {
+        await s.recordAutomationEvaluations(records);
+        assert.equal((await s.automationEvaluations(`${p}/a3`, { limit: 1_000 })).length, 500);
+        assert.deepEqual((await s.automationEvaluations(`${p}/a3`, { partition: 'k4993' })).map((e) => e.watermark), [4993]);
+        assert.equal(await s.pruneAutomationEvaluations('2000-07-01T00:00:00.000Z'), 5_000);
+        assert.deepEqual(await s.automationEvaluations(`${p}/a3`), []);
+      });
+    });
+
+    test('a setting can be set, replaced and cleared; an unknown one is undefined', async () => {
+      const key = `automation.enabled.${uid()}`;
+      await withStore(async (s) => {
+        assert.equal(await s.getSetting(key), undefined);
+        await s.setSetting(key, 'true');
+        assert.equal(await s.getSetting(key), 'true');
+        await s.setSetting(key, '');
+        assert.equal(await s.getSetting(key), '', 'an empty value is a value');
+        await s.setSetting(key, 'false');
+        assert.equal(await s.getSetting(key), 'false');
+        await s.setSetting(key, undefined);
+        assert.equal(await s.getSetting(key), undefined);
+        await s.setSetting(key, undefined);
+      });
+      assert.equal(await withStore((s) => s.getSetting(key)), undefined);
+    });
   });
 }
 
@@ -608,4 +812,36 @@ export async function assertSchema3Data(store: CatalogStore): Promise<void> {
   });
   assert.deepEqual(await store.addDynamicPartitions('customers', ['acme'], '2024-01-02T00:00:00.000Z'), { added: ['acme'] });
   assert.deepEqual(await store.dynamicPartitionKeys('customers'), ['acme']);
+}
+
+/** Undoes schema 5 in a catalog at schema 5 (both stores take this SQL): what a schema-4 catalog looks like. */
+export const UNDO_SCHEMA_5 = `DROP INDEX events_materialization_by_partition; DROP TABLE automation_evaluations; DROP TABLE settings;
+  DELETE FROM schema_migrations WHERE version = 5;`;
+
+/** Data as schema-4 code wrote it, for the v4 -> v5 migration tests. */
+export async function writeSchema4Data(v4: CatalogStore): Promise<void> {
+  await v4.recordRunStarted({ runId: 'four', workflowId: 'wf', selection: '*', tags: {}, stepCount: 1, startedAt: '2024-01-01T00:00:00.000Z', assetKeys: ['a', 'b'] });
+  await v4.recordAssetEvent(materialization({ runId: 'four', assetKey: 'a', at: '2024-01-01T00:00:01.000Z' }));
+  for (const partition of ['k1', 'k2']) await v4.recordAssetEvent(materialization({ runId: 'four', assetKey: 'b', partition, at: '2024-01-01T00:00:02.000Z' }));
+  await v4.recordAssetEvent(reported({ eventKey: 'report:b-k1', assetKey: 'b', type: 'materialization', partition: 'k1', at: '2024-01-01T00:00:03.000Z' }));
+  await v4.recordRunFinished('four', 'succeeded', '2024-01-01T00:00:04.000Z');
+}
+
+/** What the schema-4 data of {@link writeSchema4Data} reads as after the migration to schema 5; the new tables work. */
+export async function assertSchema5Data(store: CatalogStore): Promise<void> {
+  assert.equal((await store.getRun('four'))?.status, 'succeeded');
+  assert.equal(await store.countAssetEvents({ runId: 'four' }), 3);
+  const ids = new Map((await store.assetHistory('b')).events.map((e) => [`${e.partition ?? ''}:${e.runId ?? 'report'}`, e.id]));
+  const marks = await store.latestMaterializationsOf([{ assetKey: 'a', partition: null }, { assetKey: 'b', partition: 'k1' }, { assetKey: 'b', partition: 'k2' }]);
+  assert.deepEqual(marks.get(pairKey('b', 'k1')), { id: ids.get('k1:report'), at: '2024-01-01T00:00:03.000Z', runId: null });
+  assert.deepEqual(marks.get(pairKey('b', 'k2')), { id: ids.get('k2:four'), at: '2024-01-01T00:00:02.000Z', runId: 'four' });
+  assert.equal(marks.get(pairKey('a', null))?.runId, 'four');
+  // The run's events and its lifecycle events: the highest id is run_finished's, the last one recorded.
+  assert.ok((await store.eventWatermark()) > (ids.get('k1:report') ?? Infinity));
+  assert.deepEqual(await store.automationEvaluations('a'), []);
+  await store.recordAutomationEvaluations([evaluation({ evaluationId: 'e-1', assetKey: 'a', requested: true, watermark: await store.eventWatermark() })]);
+  assert.equal((await store.lastAutomationRequests([{ assetKey: 'a', partition: null }])).get(pairKey('a', null))?.evaluationId, 'e-1');
+  assert.equal(await store.getSetting('automation.enabled'), undefined);
+  await store.setSetting('automation.enabled', 'true');
+  assert.equal(await store.getSetting('automation.enabled'), 'true');
 }

@@ -9,7 +9,7 @@ import { openCatalog, type StepResultRecord } from '../../activities/catalog';
 import { PostgresCatalogStore } from '../../activities/catalog/postgres-store';
 import { CairnError, ErrorCodes } from '../../definitions/errors';
 import { createDatabase, startPostgres, type PostgresServer } from '../support/postgres-server';
-import { assertSchema3Data, catalogConformance, writeSchema2Data } from './catalog-conformance';
+import { assertSchema3Data, assertSchema5Data, catalogConformance, UNDO_SCHEMA_5, writeSchema2Data, writeSchema4Data } from './catalog-conformance';
 
 // One private PostgreSQL cluster for the whole file; the conformance suite shares its default database, and the
 // PostgreSQL-specific tests that need a fresh catalog create their own database in it.
@@ -84,7 +84,7 @@ describe('PostgreSQL catalog', () => {
       const runId = `open-catalog-${Date.now()}`;
       await store.recordRunStarted({ runId, workflowId: 'wf', selection: '*', tags: {}, stepCount: 0, startedAt: '2024-01-01T00:00:00.000Z' });
       assert.equal((await store.getRun(runId))?.status, 'running');
-      assert.equal(await store.schemaVersion(), 4);
+      assert.equal(await store.schemaVersion(), 5);
     } finally {
       await store.close();
     }
@@ -126,11 +126,11 @@ describe('PostgreSQL catalog', () => {
       await assert.rejects(PostgresCatalogStore.open(url), (err: unknown) => {
         assert.ok(err instanceof CairnError, String(err));
         assert.equal(err.code, ErrorCodes.CatalogTooNew);
-        assert.match(err.message, /schema version 999, but this Cairn knows versions up to 4/);
+        assert.match(err.message, /schema version 999, but this Cairn knows versions up to 5/);
         return true;
       });
       assert.deepEqual(await fingerprint(url), before);
-      assert.deepEqual((await query<{ v: number }>(url, 'SELECT version AS v FROM schema_migrations ORDER BY version')).map((r) => r.v), url === bare ? [999] : [1, 2, 3, 4, 999]);
+      assert.deepEqual((await query<{ v: number }>(url, 'SELECT version AS v FROM schema_migrations ORDER BY version')).map((r) => r.v), url === bare ? [999] : [1, 2, 3, 4, 5, 999]);
     }
     assert.deepEqual(Object.keys(await fingerprint(bare)), ['schema_migrations']);
   });
@@ -139,10 +139,10 @@ describe('PostgreSQL catalog', () => {
     const url = await freshDatabase('race');
     const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresCatalogStore.open(url, { poolSize: 2 })));
     try {
-      for (const s of stores) assert.equal(await s.schemaVersion(), 4);
+      for (const s of stores) assert.equal(await s.schemaVersion(), 5);
       await Promise.all(stores.map((s) => s.migrate()));
       const rows = await query<{ v: number }>(url, 'SELECT version AS v FROM schema_migrations ORDER BY version');
-      assert.deepEqual(rows.map((r) => r.v), [1, 2, 3, 4]);
+      assert.deepEqual(rows.map((r) => r.v), [1, 2, 3, 4, 5]);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
     }
@@ -156,12 +156,30 @@ describe('PostgreSQL catalog', () => {
     await writeSchema2Data(v2);
     await v2.close();
     await query(url, 'DROP TABLE run_partitions; DROP TABLE dynamic_partitions; DELETE FROM schema_migrations WHERE version = 3');
-    assert.deepEqual((await query<{ v: number }>(url, 'SELECT version AS v FROM schema_migrations ORDER BY version')).map((r) => r.v), [1, 2, 4]);
+    assert.deepEqual((await query<{ v: number }>(url, 'SELECT version AS v FROM schema_migrations ORDER BY version')).map((r) => r.v), [1, 2, 4, 5]);
 
     const store = await PostgresCatalogStore.open(url);
     try {
-      assert.equal(await store.schemaVersion(), 4);
+      assert.equal(await store.schemaVersion(), 5);
       await assertSchema3Data(store);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a schema-4 catalog migrates to 5: its runs and events stay and are found by the new lookups', async () => {
+    const url = await freshDatabase('v4');
+    const v4 = await PostgresCatalogStore.open(url);
+    assert.equal(await v4.eventWatermark(), 0, 'an empty catalog has watermark 0');
+    await writeSchema4Data(v4);
+    await v4.close();
+    await query(url, UNDO_SCHEMA_5);
+    assert.deepEqual((await query<{ v: number }>(url, 'SELECT version AS v FROM schema_migrations ORDER BY version')).map((r) => r.v), [1, 2, 3, 4]);
+
+    const store = await PostgresCatalogStore.open(url);
+    try {
+      assert.equal(await store.schemaVersion(), 5);
+      await assertSchema5Data(store);
     } finally {
       await store.close();
     }

@@ -7,8 +7,9 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'libsql';
 import { CATALOG_URL_ENV, SqliteCatalogStore, openCatalog } from '../../activities/catalog';
+import { LAST_REQUEST_OF_PAIRS, LATEST_MATERIALIZATION_OF_PAIRS } from '../../activities/catalog/sqlite-store';
 import { CairnError, ErrorCodes } from '../../definitions/errors';
-import { assertSchema3Data, catalogConformance, writeSchema2Data } from './catalog-conformance';
+import { assertSchema3Data, assertSchema5Data, catalogConformance, UNDO_SCHEMA_5, writeSchema2Data, writeSchema4Data } from './catalog-conformance';
 
 const dir = mkdtempSync(join(tmpdir(), 'cairn-catalog-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -71,7 +72,7 @@ describe('openCatalog', () => {
     const check = new Database(path);
     try {
       const versions = check.prepare('SELECT version FROM schema_migrations ORDER BY version').all([]) as { version: number }[];
-      assert.deepEqual(versions.map((r) => Number(r.version)), [1, 2, 3, 4, 999]);
+      assert.deepEqual(versions.map((r) => Number(r.version)), [1, 2, 3, 4, 5, 999]);
     } finally {
       check.close();
     }
@@ -88,17 +89,55 @@ describe('openCatalog', () => {
     try {
       db.exec('DROP TABLE run_partitions; DROP TABLE dynamic_partitions; DELETE FROM schema_migrations WHERE version = 3;');
       const versions = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all([]) as { version: number }[];
-      assert.deepEqual(versions.map((r) => Number(r.version)), [1, 2, 4]);
+      assert.deepEqual(versions.map((r) => Number(r.version)), [1, 2, 4, 5]);
     } finally {
       db.close();
     }
 
     const store = await SqliteCatalogStore.open(path);
     try {
-      assert.equal(await store.schemaVersion(), 4);
+      assert.equal(await store.schemaVersion(), 5);
       await assertSchema3Data(store);
     } finally {
       await store.close();
+    }
+  });
+
+  test('a schema-4 SQLite catalog migrates to 5: its runs and events stay and are found by the new lookups', async () => {
+    const path = join(dir, 'v4', 'catalog.db');
+    const v4 = await SqliteCatalogStore.open(path);
+    assert.equal(await v4.eventWatermark(), 0, 'an empty catalog has watermark 0');
+    await writeSchema4Data(v4);
+    await v4.close();
+    const db = new Database(path);
+    try {
+      db.exec(UNDO_SCHEMA_5);
+      const versions = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all([]) as { version: number }[];
+      assert.deepEqual(versions.map((r) => Number(r.version)), [1, 2, 3, 4]);
+    } finally {
+      db.close();
+    }
+
+    const store = await SqliteCatalogStore.open(path);
+    try {
+      assert.equal(await store.schemaVersion(), 5);
+      await assertSchema5Data(store);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('the latest materialization of a pair and the last request of a pair are each one probe of a partial index', async () => {
+    const path = join(dir, 'plans', 'catalog.db');
+    await (await SqliteCatalogStore.open(path)).close();
+    const db = new Database(path);
+    try {
+      const plan = (from: string): string =>
+        (db.prepare(`EXPLAIN QUERY PLAN SELECT e.id FROM ${from}`).all(['[]']) as { detail: string }[]).map((r) => r.detail).join('\n');
+      assert.match(plan(LATEST_MATERIALIZATION_OF_PAIRS), /SEARCH x USING COVERING INDEX events_materialization_by_partition \(asset_key=\? AND partition_key=\?\)/);
+      assert.match(plan(LAST_REQUEST_OF_PAIRS), /SEARCH x USING COVERING INDEX automation_requests \(asset_key=\? AND partition_key=\?\)/);
+    } finally {
+      db.close();
     }
   });
 });
