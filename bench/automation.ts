@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import Database from 'libsql';
 import { evaluateAutomationOnce, wakeAutomation } from '../activities/automation-activities';
 import { reportAssetEvent } from '../activities/catalog/report';
@@ -26,12 +26,10 @@ import { partitionKeys } from '../definitions/partitions/keys';
 import { graphFromSnapshots } from '../definitions/plan';
 import { locationSnapshot } from '../definitions/to-snapshot';
 import { startDevServer } from '../workers/dev-server';
-import { createLocationWorker } from '../workers/location-worker';
-import { createOrchestratorWorker } from '../workers/orchestrator-worker';
 import { ensureRuntime } from '../workers/runtime';
 import { CAIRN_HOME } from '../workers/settings';
-import { loadWorkflowBundle } from '../workers/workflow-bundle';
 import { median } from './stats';
+import { benchWorkers } from './workers';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 50);
 const ASSETS = Number(process.env.BENCH_AUTOMATION_ASSETS ?? 500);
@@ -60,11 +58,7 @@ async function reaction(dir: string): Promise<void> {
   });
   const workers: Worker[] = [];
   try {
-    workers.push(await createOrchestratorWorker({ connection: nc, namespace: 'default', catalog, workflowBundle: await loadWorkflowBundle(resolve(CAIRN_HOME, '.cairn/cache')) }));
-    workers.push((await createLocationWorker({ connection: nc, namespace: 'default', location, catalog, warehousePath: join(dir, 'w.duckdb') })).worker);
-    const bareBundle = await bundleWorkflowCode({ workflowsPath: resolve(CAIRN_HOME, 'bench/bare/workflows.ts'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } });
-    workers.push(await Worker.create({ connection: nc, taskQueue: 'bench-bare', workflowBundle: bareBundle }));
-    workers.push(await Worker.create({ connection: nc, taskQueue: 'bench-bare-activities', activities: { noop: async () => void started?.(performance.now()) } }));
+    workers.push(...(await benchWorkers({ connection: nc, catalog, location, dir, noop: async () => void started?.(performance.now()) })));
     const runs = workers.map((w) => w.run());
     const graph = graphFromSnapshots(await catalog.getSnapshots());
 

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { SqliteCatalogStore } from '../activities/catalog/sqlite-store';
 import { CairnClient } from '../client/cairn-client';
 import { asset } from '../definitions/asset';
@@ -16,12 +16,10 @@ import { codeLocation } from '../definitions/code-location';
 import { planRun } from '../definitions/plan';
 import { locationSnapshot } from '../definitions/to-snapshot';
 import { startDevServer } from '../workers/dev-server';
-import { createLocationWorker } from '../workers/location-worker';
-import { createOrchestratorWorker } from '../workers/orchestrator-worker';
 import { ensureRuntime } from '../workers/runtime';
 import { CAIRN_HOME } from '../workers/settings';
-import { loadWorkflowBundle } from '../workers/workflow-bundle';
 import { median } from './stats';
+import { benchWorkers } from './workers';
 
 const ASSETS = Number(process.env.BENCH_ASSETS ?? 1000);
 const WIDTH = Number(process.env.BENCH_WIDTH ?? 50);
@@ -51,11 +49,7 @@ export async function overhead(): Promise<void> {
   const nc = await NativeConnection.connect({ address: server.address });
   const workers: Worker[] = [];
   try {
-    workers.push(await createOrchestratorWorker({ connection: nc, namespace: 'default', catalog, workflowBundle: await loadWorkflowBundle(resolve(CAIRN_HOME, '.cairn/cache')) }));
-    workers.push((await createLocationWorker({ connection: nc, namespace: 'default', location, catalog, warehousePath: join(dir, 'w.duckdb') })).worker);
-    const bareBundle = await bundleWorkflowCode({ workflowsPath: resolve(CAIRN_HOME, 'bench/bare/workflows.ts'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } });
-    workers.push(await Worker.create({ connection: nc, taskQueue: 'bench-bare', workflowBundle: bareBundle }));
-    workers.push(await Worker.create({ connection: nc, taskQueue: 'bench-bare-activities', activities: { noop: async () => undefined }, maxConcurrentActivityTaskExecutions: 100 }));
+    workers.push(...(await benchWorkers({ connection: nc, catalog, location, dir, noop: async () => undefined })));
     const runs = workers.map((w) => w.run());
     const cairn = await CairnClient.connect({ address: server.address, namespace: 'default' });
     const bare = new Client({ connection: await Connection.connect({ address: server.address }) });

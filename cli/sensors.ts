@@ -170,6 +170,26 @@ async function undeclaredSensors(client: Client, sensors: readonly DefinedSensor
 }
 
 /** `cairn sensors list|start|stop|cursor|ticks`: the sensor workflows `cairn/sensor/<location>/<name>`. */
+/** What a sensor command works on: the sensor, its workflow handle and live state, with Temporal connected. */
+interface SensorTarget {
+  s: DefinedSensor;
+  id: string;
+  client: Client;
+  handle: WorkflowHandle;
+  live: Live;
+}
+
+/** Resolves `name` in the workspace, connects to Temporal and reads the sensor's state, then runs `fn`. */
+async function withSensor<T>(globals: () => GlobalOptions, name: string, queryClosed: boolean, fn: (t: SensorTarget) => Promise<T>): Promise<T> {
+  const { settings, sensors: defined } = await workspaceSensors(globals());
+  const s = resolveSensor(name, defined);
+  const id = sensorWorkflowId(s.location, s.name);
+  return withTemporal(settings, async (client, connection) => {
+    const handle = client.workflow.getHandle(id);
+    return fn({ s, id, client, handle, live: await live(connection, handle, queryClosed) });
+  });
+}
+
 export function registerSensors(program: Command, globals: () => GlobalOptions): void {
   const sensors = program.command('sensors').description('the sensors of the code locations: each a long-running workflow cairn/sensor/<location>/<name>');
   const arg = '<sensor>';
@@ -199,12 +219,7 @@ export function registerSensors(program: Command, globals: () => GlobalOptions):
     .description("resume a stopped (paused) sensor with its cursor, or start its workflow when it is not running (a new workflow starts without a cursor)")
     .argument(arg, argHelp)
     .action(async (name: string) => {
-      const { settings, sensors: defined } = await workspaceSensors(globals());
-      const s = resolveSensor(name, defined);
-      const id = sensorWorkflowId(s.location, s.name);
-      const message = await withTemporal(settings, async (client, connection) => {
-        const handle = client.workflow.getHandle(id);
-        const l = await live(connection, handle);
+      const message = await withSensor(globals, name, false, async ({ s, id, client, handle, live: l }) => {
         if (l.state === 'not running') {
           await startSensorWorkflow(client, s.location, s.definition);
           return `started ${id}: a new workflow, without a cursor; it evaluates in code location '${s.location}''s worker`;
@@ -220,12 +235,7 @@ export function registerSensors(program: Command, globals: () => GlobalOptions):
     .description("stop a sensor: pauses its workflow, which keeps its cursor; the location's worker does not resume it when it restarts (`cairn sensors start` does)")
     .argument(arg, argHelp)
     .action(async (name: string) => {
-      const { settings, sensors: defined } = await workspaceSensors(globals());
-      const s = resolveSensor(name, defined);
-      const id = sensorWorkflowId(s.location, s.name);
-      const message = await withTemporal(settings, async (client, connection) => {
-        const handle = client.workflow.getHandle(id);
-        const l = await live(connection, handle);
+      const message = await withSensor(globals, name, false, async ({ s, id, handle, live: l }) => {
         if (l.state === 'not running') return `${id} is not running; nothing to stop`;
         if (l.state === 'paused') return `${id} is already stopped`;
         await handle.signal(pauseSensorSignal);
@@ -241,12 +251,7 @@ export function registerSensors(program: Command, globals: () => GlobalOptions):
     .option('--clear', 'remove the cursor: the next evaluation starts from scratch')
     .action(async (name: string, opts: { set?: string; clear?: boolean }) => {
       const action = cursorAction(opts);
-      const { settings, sensors: defined } = await workspaceSensors(globals());
-      const s = resolveSensor(name, defined);
-      const id = sensorWorkflowId(s.location, s.name);
-      const message = await withTemporal(settings, async (client, connection) => {
-        const handle = client.workflow.getHandle(id);
-        const l = await live(connection, handle, 'print' in action);
+      const message = await withSensor(globals, name, 'print' in action, async ({ s, id, handle, live: l }) => {
         if ('print' in action) {
           if (!l.view) throw new CliExit(Exit.runFailed, `cannot read the cursor of ${id}: ${l.note ?? 'its workflow never ran; start it with `cairn sensors start`'}`);
           return l.view.cursor ?? '(no cursor)';
@@ -266,13 +271,9 @@ export function registerSensors(program: Command, globals: () => GlobalOptions):
     .option('--json', 'print a JSON array of { at, status, runs, dropped, events, skipReason, error, cursor }, newest first')
     .action(async (name: string, opts: { limit?: string; json?: boolean }) => {
       const limit = parseLimit(opts.limit, 20);
-      const { settings, sensors: defined } = await workspaceSensors(globals());
-      const s = resolveSensor(name, defined);
-      const id = sensorWorkflowId(s.location, s.name);
-      const view = await withTemporal(settings, async (client, connection) => {
-        const l = await live(connection, client.workflow.getHandle(id), true);
+      const { id, view } = await withSensor(globals, name, true, async ({ id, live: l }) => {
         if (!l.view) throw new CliExit(Exit.runFailed, `cannot read the ticks of ${id}: ${l.note ?? 'its workflow never ran; start it with `cairn sensors start`'}`);
-        return l.view;
+        return { id, view: l.view };
       });
       const ticks = [...view.ticks].reverse().slice(0, limit);
       if (opts.json) {
