@@ -102,6 +102,9 @@ function stepActivity(step: Pick<PlanStep, 'taskQueue' | 'retry'>, activityId: s
   }).materializeStep;
 }
 
+/** The patch id of the automation wake added to runs and sensors (see `wf.patched`). */
+export const WAKE_AUTOMATION_PATCH = 'cairn-wake-automation';
+
 const automationWaker = wf.proxyActivities<OrchestratorActivities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 3, initialInterval: '500ms' } });
 
 /**
@@ -109,7 +112,8 @@ const automationWaker = wf.proxyActivities<OrchestratorActivities>({ startToClos
  * once. Never fails the run: automation that cannot be reached catches up at its next wake.
  */
 async function wakeAutomation(summary: RunSummary): Promise<void> {
-  if (summary.checksOnly) return;
+  // Runs that were already past this point under older code replay without the call.
+  if (summary.checksOnly || !wf.patched(WAKE_AUTOMATION_PATCH)) return;
   try {
     await automationWaker.wakeAutomation({ keys: summary.assets.filter((a) => a.status === 'materialized').map((a) => a.key), source: 'run' });
   } catch {

@@ -8,7 +8,7 @@ import * as wf from '@temporalio/workflow';
 import type { AcceptedRunRequest, LocationActivities, OrchestratorActivities } from '../activities/types';
 import { locationTaskQueue, ORCHESTRATOR_TASK_QUEUE } from '../definitions/plan-types';
 import { failureMessage } from './failures';
-import type { MaterializeAssetsInput } from './materialize-assets';
+import { WAKE_AUTOMATION_PATCH, type MaterializeAssetsInput } from './materialize-assets';
 import { pauseSensorSignal, resetSensorCursorSignal, resumeSensorSignal, sensorTicksQuery, type SensorTick, type SensorView } from './messages';
 
 export interface SensorInput {
@@ -69,7 +69,7 @@ export async function sensor(input: SensorInput): Promise<never> {
       const result = await evaluate({ sensor: input.sensor, ...(state.cursor !== undefined ? { cursor: state.cursor } : {}), ...(state.lastEvaluatedAt ? { lastEvaluatedAt: state.lastEvaluatedAt } : {}) });
       const applied = await orchestrator.applySensorResult({ location: input.location, sensor: input.sensor, tickId: `${info.firstExecutionRunId}:${state.evaluations}`, target: input.target, result });
       tick.events = applied.events;
-      if (applied.events > 0) {
+      if (applied.events > 0 && wf.patched(WAKE_AUTOMATION_PATCH)) {
         // Reported materializations wake automation, so their downstream reacts now, not at a tick.
         try {
           await orchestrator.wakeAutomation({ keys: [...new Set((result.assetEvents ?? []).map((e) => e.key))], source: `sensor:${input.location}/${input.sensor}` });
