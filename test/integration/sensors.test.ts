@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { Client } from '@temporalio/client';
 import { asset, externalAsset } from '../../definitions/asset';
 import { codeLocation } from '../../definitions/code-location';
+import { staticPartitions } from '../../definitions/partitions/definitions';
 import { sensor } from '../../definitions/sensor';
 import { sensorTicksQuery, type SensorView } from '../../workflows/messages';
 import type { SensorInput } from '../../workflows/sensor';
@@ -11,10 +12,11 @@ import { sleep, startHarness, type Harness } from './harness';
 let failNext = false;
 const raw = externalAsset({ key: 'sn/raw' });
 const mart = asset({ key: 'sn/mart', deps: ['sn/raw'], retry: { maxAttempts: 1 }, materialize: () => [{ ok: true }] });
+const regional = asset({ key: 'sn/regional', partitions: staticPartitions(['emea', 'amer']), materialize: () => [{ ok: true }] });
 
 const location = codeLocation({
   name: 'sens',
-  assets: [raw, mart],
+  assets: [raw, mart, regional],
   sensors: [
     sensor({
       name: 'synced',
@@ -32,6 +34,7 @@ const location = codeLocation({
     }),
     sensor({ name: 'malformed', minimumInterval: '1s', evaluate: () => ({ runRequests: [{ partition: '' }], curser: 'x' }) as never }),
     sensor({ name: 'nowhere', minimumInterval: '1s', evaluate: () => ({ runRequests: [{ selection: 'no/such/asset' }] }) }),
+    sensor({ name: 'badkey', minimumInterval: '1s', evaluate: () => ({ runRequests: [{ selection: 'sn/regional', partition: 'apac' }] }) }),
   ],
 });
 
@@ -57,7 +60,7 @@ describe('sensors as long-running workflows', () => {
     client = new Client({ connection: h.connection, namespace: 'default' });
   });
   after(async () => {
-    for (const id of ['cairn/sensor/sens/synced', 'cairn/sensor/sens/malformed', 'cairn/sensor/sens/nowhere', 'cairn/sensor/sens/short']) {
+    for (const id of ['cairn/sensor/sens/synced', 'cairn/sensor/sens/malformed', 'cairn/sensor/sens/nowhere', 'cairn/sensor/sens/badkey', 'cairn/sensor/sens/short']) {
       await client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
     }
     await h?.close();
@@ -83,12 +86,15 @@ describe('sensors as long-running workflows', () => {
     assert.equal(Number(v.ticks[failed + 1]?.cursor), Number(v.ticks[failed]?.cursor) + 1, 'the cursor goes on from where it was');
   });
 
-  test('a malformed result and a run request matching nothing are errors on the tick; the sensors keep running', async () => {
+  test('a malformed result, a run request matching nothing and a partition key that does not exist are errors on the tick; the sensors keep running', async () => {
     const bad = await until(client, 'cairn/sensor/sens/malformed', (x) => x.evaluations >= 2);
     assert.match(bad.ticks[0]?.error ?? '', /sensor 'malformed' returned a malformed result: .*runRequests\[0\]\.partition: Too small.*Unrecognized key: "curser"/);
     const nowhere = await until(client, 'cairn/sensor/sens/nowhere', (x) => x.evaluations >= 1);
     assert.match(nowhere.ticks[0]?.dropped[0] ?? '', /runRequests\[0\]: .*no\/such\/asset/);
     assert.deepEqual(nowhere.ticks[0]?.runs, []);
+    const badkey = await until(client, 'cairn/sensor/sens/badkey', (x) => x.evaluations >= 2);
+    assert.match(badkey.ticks[0]?.dropped[0] ?? '', /runRequests\[0\]: asset 'sn\/regional': 'apac' is not a key of static partitions/);
+    assert.deepEqual(badkey.ticks.flatMap((t) => t.runs), [], 'nothing ran, and the sensor kept evaluating');
   });
 
   test('the cursor survives a restart of the location worker: evaluations wait, then go on from it', async () => {
