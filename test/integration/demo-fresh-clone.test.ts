@@ -40,7 +40,7 @@ test('npm run demo exits 0 in a fresh clone, bootstrapping what is missing, and 
     const first = await npmRunDemo(dir, env);
     assert.equal(first.code, 0, first.out);
     assert.match(first.out, /installing node modules/);
-    assert.match(first.out, /run \S+ succeeded: 13 materialized, 0 failed, 0 skipped/);
+    assert.match(first.out, /run \S+ succeeded: 17 materialized, 0 failed, 0 skipped/);
     // The dbt project (parsed on first load: a fresh clone has no manifest) between TypeScript assets.
     assert.match(first.out, /customer_ltv\s+materialized\s+"warehouse"\."main"\."customer_ltv"/);
     assert.match(first.out, /reports\/top_customers\s+materialized\s+5 rows/);
@@ -48,7 +48,7 @@ test('npm run demo exits 0 in a fresh clone, bootstrapping what is missing, and 
     const second = await npmRunDemo(dir, env);
     assert.equal(second.code, 0, second.out);
     assert.doesNotMatch(second.out, /installing/);
-    assert.match(second.out, /succeeded: 13 materialized/);
+    assert.match(second.out, /succeeded: 17 materialized/);
     console.log(`demo in a fresh clone: first run ${(first.ms / 1000).toFixed(1)} s (with bootstrap), second run ${(second.ms / 1000).toFixed(1)} s`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
