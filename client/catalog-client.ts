@@ -1,4 +1,6 @@
+import type { Client } from '@temporalio/client';
 import { assetStates, type AssetStateRow } from '../activities/asset-states';
+import { wakeAutomation } from '../activities/automation-activities';
 import type { AssetHistoryPage, AssetHistoryQuery, CatalogStore, RunFilter, RunRecord, StoredAssetEvent } from '../activities/catalog/catalog-store';
 import { openCatalog } from '../activities/catalog/open-catalog';
 import { reportAssetEvent, type ReportInput, type ReportResult } from '../activities/catalog/report';
@@ -25,11 +27,18 @@ function checkDynamicKeys(name: string, keys: readonly string[]): void {
  * await catalog.close();
  */
 export class CairnCatalog {
-  private constructor(readonly store: CatalogStore) {}
+  private constructor(
+    readonly store: CatalogStore,
+    private readonly temporal?: Client,
+  ) {}
 
-  /** Opens the catalog at `url` (`sqlite:<path>`, a path, or `postgres://...`), else `$CAIRN_CATALOG_URL`, else `<root>/.cairn/catalog.db`. */
-  static async open(opts: { url?: string; root?: string } = {}): Promise<CairnCatalog> {
-    return new CairnCatalog(await openCatalog({ ...(opts.url !== undefined ? { url: opts.url } : {}), root: opts.root ?? process.cwd() }));
+  /**
+   * Opens the catalog at `url` (`sqlite:<path>`, a path, or `postgres://...`), else `$CAIRN_CATALOG_URL`, else
+   * `<root>/.cairn/catalog.db`. With a Temporal `client`, a reported materialization also wakes the automation
+   * workflow, as `cairn report` does, so what depends on the asset reacts at once.
+   */
+  static async open(opts: { url?: string; root?: string; temporal?: Client } = {}): Promise<CairnCatalog> {
+    return new CairnCatalog(await openCatalog({ ...(opts.url !== undefined ? { url: opts.url } : {}), root: opts.root ?? process.cwd() }), opts.temporal);
   }
 
   private async graph(): Promise<AssetGraph> {
@@ -40,7 +49,7 @@ export class CairnCatalog {
     return graphFromSnapshots(snapshots);
   }
 
-  reportMaterialization(assetKey: string, opts: Omit<ReportInput, 'type' | 'assetKey'> = {}): Promise<ReportResult> {
+  reportMaterialization(assetKey: string, opts: Omit<ReportInput, 'type' | 'assetKey'> = {}): ReturnType<CairnCatalog['report']> {
     return this.report({ ...opts, type: 'materialization', assetKey });
   }
 
@@ -48,8 +57,20 @@ export class CairnCatalog {
     return this.report({ ...opts, type: 'observation', assetKey });
   }
 
-  async report(input: ReportInput): Promise<ReportResult> {
-    return reportAssetEvent(this.store, await this.graph(), input);
+  /**
+   * Records the event. With a Temporal client (see `open`), a new materialization wakes automation: `automation`
+   * says whether it was woken, was off, or could not be reached (the event is recorded either way, and automation
+   * sees it at its next wake).
+   */
+  async report(input: ReportInput): Promise<ReportResult & { automation?: 'woken' | 'off' | { error: string } }> {
+    const result = await reportAssetEvent(this.store, await this.graph(), input);
+    if (!this.temporal || input.type !== 'materialization' || !result.inserted) return result;
+    try {
+      const woke = await wakeAutomation(this.temporal, this.store, { keys: [input.assetKey], source: 'report' });
+      return { ...result, automation: woke ? 'woken' : 'off' };
+    } catch (err) {
+      return { ...result, automation: { error: err instanceof Error ? err.message : String(err) } };
+    }
   }
 
   /** State, stale causes and freshness of the given assets (default all), as `cairn status` shows them. */

@@ -5,6 +5,7 @@ import { Client } from '@temporalio/client';
 import { AUTOMATION_WORKFLOW_ID } from '../../activities/automation-activities';
 import type { RunRecord } from '../../activities/catalog/catalog-store';
 import { reportAssetEvent } from '../../activities/catalog/report';
+import { CairnCatalog } from '../../client/catalog-client';
 import { asset, externalAsset } from '../../definitions/asset';
 import { automation } from '../../definitions/automation';
 import { codeLocation, type CodeLocationDefinition } from '../../definitions/code-location';
@@ -30,6 +31,8 @@ const auto = codeLocation({
       }),
     }),
     asset({ key: 'au/after_slow', deps: ['au/slow'], automation: automation.onUpstreamChange(), materialize: () => [{ n: 2 }] }),
+    externalAsset({ key: 'au/sdk_src' }),
+    asset({ key: 'au/sdk_down', deps: ['au/sdk_src'], automation: automation.onUpstreamChange(), materialize: () => [{ n: 3 }] }),
   ],
 });
 
@@ -152,6 +155,23 @@ describe('declarative automation (the cairn/automation workflow)', () => {
     assert.equal(runs.length, 1);
     await sleep(6000);
     assert.equal((await automationRuns()).filter((r) => r.selection.includes('au/daily')).length, 1, 'later ticks wait for a newer dep update');
+  });
+
+  test('a materialization reported through the SDK catalog with a Temporal client wakes automation', async () => {
+    const sdk = await CairnCatalog.open({ url: join(h.dir, 'catalog.db'), temporal: client });
+    try {
+      const result = await sdk.reportMaterialization('au/sdk_src', { eventId: 'sdk-1' });
+      assert.equal(result.automation, 'woken');
+      const [run] = await waitFor('the automation run of au/sdk_down', async () => {
+        const rs = (await automationRuns()).filter((r) => r.selection.includes('au/sdk_down') && finished(r));
+        return rs.length > 0 ? rs : undefined;
+      }, 20_000);
+      assert.equal(run?.status, 'succeeded');
+      // The same event id again records nothing, so nothing is woken.
+      assert.equal((await sdk.reportMaterialization('au/sdk_src', { eventId: 'sdk-1' })).automation, undefined);
+    } finally {
+      await sdk.close();
+    }
   });
 
   test('it continues as new, carrying its evaluation count, its start time and its recent ticks', async () => {
