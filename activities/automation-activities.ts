@@ -5,7 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { automationWakeSignal } from '../workflows/messages';
-import { automationTargets, evaluateAutomation, type Mark } from '../definitions/automation-eval';
+import { automationTargets, evaluateAutomation, pairKey, type Mark } from '../definitions/automation-eval';
 import { isAutomated } from '../definitions/automation';
 import { quote } from '../definitions/selection/tokenize';
 import type { LocationSnapshot } from '../definitions/snapshot';
@@ -56,7 +56,8 @@ export async function evaluateAutomationOnce(catalog: CatalogStore, input: Evalu
   const watermark = await catalog.eventWatermark();
   const snapshots = await catalog.getSnapshots();
   const options = { now, dynamicKeys: await dynamicKeysFor(catalog, snapshots.flatMap((s) => s.assets.map((a) => a.partitions))) };
-  const { targets, pairs, assets, problems } = automationTargets(snapshots, options);
+  const planned = automationTargets(snapshots, options);
+  const { targets, pairs, assets, problems } = planned;
   const at = now.toISOString();
   if (targets.length === 0) return { at, runs: [], records: [], problems: problems.map((p) => `${p.assetKey}: ${p.reason}`), evaluated: 0 };
   const [marks, statuses, requests] = await Promise.all([
@@ -70,7 +71,7 @@ export async function evaluateAutomationOnce(catalog: CatalogStore, input: Evalu
     if (s.lastMaterialization) latestAnyPartition.set(key, { id: s.lastMaterialization.id, at: s.lastMaterialization.at });
     if (s.inProgressRunId !== undefined) inProgress.set(key, s.inProgressRunId);
   }
-  const outcome = evaluateAutomation(snapshots, targets, {
+  const outcome = evaluateAutomation(planned, {
     now, activeSince: new Date(input.activeSince), materializations: marks, latestAnyPartition, inProgress,
     lastRequests: new Map([...requests].map(([k, r]) => [k, { at: r.at, watermark: r.watermark }])),
   });
@@ -80,9 +81,9 @@ export async function evaluateAutomationOnce(catalog: CatalogStore, input: Evalu
     ...(r.partition !== null ? { partition: r.partition } : {}),
     keys: r.keys,
   }));
-  const runOf = new Map(runs.flatMap((r) => r.keys.map((k) => [`${k}\u0000${r.partition ?? ''}`, r.workflowId] as const)));
+  const runOf = new Map(runs.flatMap((r) => r.keys.map((k) => [pairKey(k, r.partition ?? null), r.workflowId] as const)));
   const records = outcome.decisions.map((d): AutomationEvaluationRecord => {
-    const run = d.requested ? runOf.get(`${d.assetKey}\u0000${d.partition ?? ''}`) : undefined;
+    const run = d.requested ? runOf.get(pairKey(d.assetKey, d.partition)) : undefined;
     return { evaluationId: input.evaluationId, at, assetKey: d.assetKey, partition: d.partition, requested: d.requested, reason: d.reason, ...(run ? { runWorkflowId: run } : {}), watermark };
   });
   return {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { automationWanted, wakeAutomation } from '../activities/automation-activities';
+import type { CatalogStore } from '../activities/catalog/catalog-store';
 import { reportAssetEvent } from '../activities/catalog/report';
 import type { Settings } from '../workers/settings';
 import { withTemporal } from './schedules';
@@ -36,18 +37,19 @@ export function registerReport(program: Command, globals: () => GlobalOptions): 
         const metadata = opts.metadata === undefined ? undefined : parseMetadataJson(opts.metadata, '--metadata');
         const ws = await loadValidWorkspace(globals());
         const graph = workspaceGraph(ws);
-        const result = await withCatalog(ws.settings, (catalog) =>
-          reportAssetEvent(catalog, graph, {
+        const { result, woke } = await withCatalog(ws.settings, async (catalog) => {
+          const recorded = await reportAssetEvent(catalog, graph, {
             type, assetKey: key,
             ...(metadata ? { metadata } : {}),
             ...(opts.partition !== undefined ? { partition: opts.partition } : {}),
             ...(opts.dataVersion !== undefined ? { dataVersion: opts.dataVersion } : {}),
             ...(opts.eventId !== undefined ? { eventId: opts.eventId } : {}),
             ...(opts.at !== undefined ? { at: opts.at } : {}),
-          }),
-        );
-        // A new materialization wakes automation, so what depends on the asset reacts now.
-        const woke = type === 'materialization' && result.inserted ? await wakeAfterReport(ws.settings, key) : undefined;
+          });
+          // A new materialization wakes automation, so what depends on the asset reacts now.
+          const warning = type === 'materialization' && recorded.inserted ? await wakeAfterReport(ws.settings, catalog, key) : undefined;
+          return { result: recorded, woke: warning };
+        });
         if (opts.json) process.stdout.write(`${JSON.stringify({ type, assetKey: key, ...result })}\n`);
         else process.stdout.write(`${result.inserted ? 'recorded' : 'already recorded'} ${type} of ${key}${result.dataVersion ? ` (data version ${result.dataVersion})` : ''}\n`);
         if (woke) process.stderr.write(`${woke}\n`);
@@ -59,11 +61,9 @@ export function registerReport(program: Command, globals: () => GlobalOptions): 
  * Wakes the automation workflow after a reported materialization. The event is recorded either way: when
  * Temporal does not answer, automation sees it at its next wake, and the warning says so.
  */
-async function wakeAfterReport(settings: Settings, key: string): Promise<string | undefined> {
+async function wakeAfterReport(settings: Settings, catalog: CatalogStore, key: string): Promise<string | undefined> {
   try {
-    await withCatalog(settings, async (catalog) => {
-      if (await automationWanted(catalog)) await withTemporal(settings, (client) => wakeAutomation(client, catalog, { keys: [key], source: 'report' }));
-    });
+    if (await automationWanted(catalog)) await withTemporal(settings, (client) => wakeAutomation(client, catalog, { keys: [key], source: 'report' }));
     return undefined;
   } catch (err) {
     return `warning: could not wake automation (${err instanceof Error ? err.message : String(err)}); it sees the event at its next wake`;

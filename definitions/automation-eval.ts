@@ -33,6 +33,8 @@ export interface AutomationTargets {
   assets: string[];
   /** Automated assets that cannot be evaluated, and why (e.g. multi partitions). */
   problems: { assetKey: string; reason: string }[];
+  /** The published assets by key (placeholders resolved), for {@link evaluateAutomation}. */
+  nodes: ReadonlyMap<string, AssetNodeSnapshot>;
 }
 
 /** A materialization's place in the event log: `id` orders events by when the catalog recorded them. */
@@ -87,7 +89,7 @@ function depRefs(node: AssetNodeSnapshot, partition: string | null, nodes: Reado
 export function automationTargets(snapshots: readonly LocationSnapshot[], options: PartitionKeysOptions): AutomationTargets {
   const resolved = resolvedSnapshots(snapshots);
   const nodes = new Map(resolved.flatMap((s) => s.assets.map((a) => [a.key, a] as const)));
-  const graph = graphFromSnapshots(snapshots);
+  const graph = graphFromSnapshots(resolved);
   const targets: AutomationTarget[] = [];
   const problems: AutomationTargets['problems'] = [];
   const pairs = new Map<string, { assetKey: string; partition: string | null }>();
@@ -122,7 +124,7 @@ export function automationTargets(snapshots: readonly LocationSnapshot[], option
       }
     }
   }
-  return { targets, pairs: [...pairs.values()], assets: [...assets].sort(), problems };
+  return { targets, pairs: [...pairs.values()], assets: [...assets].sort(), problems, nodes };
 }
 
 type Verdict = { ok: boolean; reason: string };
@@ -151,8 +153,7 @@ function blockers(deps: readonly DepState[]): string | undefined {
  * Evaluates every target in dependency order. A dep requested earlier in the same evaluation counts as updated
  * (and as neither missing nor in progress), so a chain of upstream-change assets is requested at once, in one run.
  */
-export function evaluateAutomation(snapshots: readonly LocationSnapshot[], targets: readonly AutomationTarget[], facts: AutomationFacts): AutomationOutcome {
-  const nodes = new Map(resolvedSnapshots(snapshots).flatMap((s) => s.assets.map((a) => [a.key, a] as const)));
+export function evaluateAutomation({ targets, nodes }: Pick<AutomationTargets, 'targets' | 'nodes'>, facts: AutomationFacts): AutomationOutcome {
   const now = facts.now.getTime();
   const willRequest = new Map<string, string>();
   const groupsOfAsset = new Map<string, Set<string>>();

@@ -34,7 +34,7 @@ interface Facts {
 
 function run(snapshots: LocationSnapshot[], f: Facts = {}) {
   const now = f.now ?? NOW;
-  const { targets } = automationTargets(snapshots, { now });
+  const planned = automationTargets(snapshots, { now });
   const marks = new Map(Object.entries(f.marks ?? {}).map(([k, v]) => [pairKey(k.split('@')[0]!, k.split('@')[1] ?? null), v]));
   const facts: AutomationFacts = {
     now,
@@ -44,7 +44,7 @@ function run(snapshots: LocationSnapshot[], f: Facts = {}) {
     inProgress: new Map(Object.entries(f.inProgress ?? {})),
     lastRequests: new Map(Object.entries(f.requests ?? {}).map(([k, v]) => [pairKey(k.split('@')[0]!, k.split('@')[1] ?? null), v])),
   };
-  const out = evaluateAutomation(snapshots, targets, facts);
+  const out = evaluateAutomation(planned, facts);
   const why = (key: string, partition: string | null = null) => out.decisions.find((d) => d.assetKey === key && d.partition === partition);
   return { ...out, why };
 }
